@@ -1,0 +1,31 @@
+"""The lecture's math, vectorized: examples are columns.
+
+Everything below the estimators works on matrices whose columns are examples, exactly as the
+lecture writes them, and takes its array namespace ``xp`` from the arrays it is given, so the same
+functions run on NumPy, array-api-strict, and (later) GPU and Dask arrays.
+
+Glossary (one place for the symbols used across ``vectorlearn.core``)
+---------------------------------------------------------------------
+m
+    Number of examples (columns).
+n_l
+    Number of units in layer ``l``; ``n_0`` is the number of input features.
+X : (n_0, m)
+    Input features, one example per column.
+Y : (n_L, m)
+    Targets: 0/1 rows for sigmoid outputs, one-hot columns for softmax, real values for identity.
+S : (1, m) or None
+    Example weights, scaled so that ``None`` means every weight is 1.
+W_l : (n_{l-1}, n_l)
+    Weights of layer ``l``.  B_l : (n_l, 1) its intercepts (the lecture's ``b``).
+K_l : (n_l, m)
+    Pre-activations ``K_l = W_l^T A_{l-1} + B_l``; ``K_L`` are the logits.
+A_l : (n_l, m)
+    Activations ``A_l = g(K_l)``, with ``A_0 = X``.
+H : (n_L, m)
+    The model's output ``H = out(K_L)``: sigmoid, softmax, or identity.
+L : (1, m)
+    Loss of each example.  J (scalar, a 0-D array): the cost ``sum(S * L) / m + l2/2 sum ||W_l||^2``.
+dW, dB, dK, dA
+    Always the gradient of the cost J with respect to that array, of the same shape.
+"""

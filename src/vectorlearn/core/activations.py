@@ -1,0 +1,68 @@
+"""Hidden-layer activations: each a forward ``A = g(K)`` beside its backward ``dA -> dK``.
+
+Every backward takes ``(dA, K, A, xp)`` and returns ``dK = dA * g'(K)`` of shape ``(n_l, m)``;
+it uses whichever of ``K`` or ``A`` gives ``g'`` most cheaply and never mutates its inputs.
+
+>>> import numpy as np
+>>> K = np.array([[-2.0, 0.0, 3.0]])
+>>> ACTIVATIONS["relu"].forward(K, np)
+array([[-0.,  0.,  3.]])
+>>> ACTIVATIONS["relu"].backward(np.ones_like(K), K, None, np)
+array([[0., 0., 1.]])
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+LEAKY_SLOPE = 0.01
+
+
+def sigmoid(K, xp):
+    """``1 / (1 + exp(-K))`` without overflow: ``exp`` only ever sees ``-|K|``."""
+    E = xp.exp(-xp.abs(K))  # (n, m), in (0, 1]
+    return xp.where(K >= 0, 1 / (1 + E), E / (1 + E))
+
+
+def _relu(K, xp):
+    return K * xp.astype(K > 0, K.dtype)
+
+
+def _relu_backward(dA, K, A, xp):
+    return dA * xp.astype(K > 0, dA.dtype)
+
+
+def _leaky_relu(K, xp):
+    return K * _leaky_slope(K, xp)
+
+
+def _leaky_relu_backward(dA, K, A, xp):
+    return dA * _leaky_slope(K, xp)
+
+
+def _leaky_slope(K, xp):
+    """``g'(K)`` of leaky ReLU: 1 where ``K > 0``, else ``LEAKY_SLOPE``."""
+    positive = xp.astype(K > 0, K.dtype)
+    return positive + LEAKY_SLOPE * (1 - positive)
+
+
+def _tanh_backward(dA, K, A, xp):
+    return dA * (1 - A * A)
+
+
+def _sigmoid_backward(dA, K, A, xp):
+    return dA * A * (1 - A)
+
+
+class Activation(NamedTuple):
+    forward: Callable  # (K, xp) -> A
+    backward: Callable  # (dA, K, A, xp) -> dK
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "relu": Activation(_relu, _relu_backward),
+    "leaky_relu": Activation(_leaky_relu, _leaky_relu_backward),
+    "tanh": Activation(lambda K, xp: xp.tanh(K), _tanh_backward),
+    "sigmoid": Activation(sigmoid, _sigmoid_backward),
+    "identity": Activation(lambda K, xp: K, lambda dA, K, A, xp: dA),
+}

@@ -1,0 +1,90 @@
+"""Output heads: the last layer's output ``H = out(K)`` and its loss ``L``, computed from logits.
+
+Each head pairs an output function with the loss it is the natural partner of, so that the
+gradient of the loss with respect to the logits is the same fused expression for all three:
+
+    dL/dK = H - Y
+
+(sigmoid with binary cross-entropy, softmax with categorical cross-entropy, identity with half
+the squared error). The cost is ``J = sum(S * L) / m``, so ``dK = S * (H - Y) / m``: the lecture's
+chain rule ``dJ/dH * dH/dK`` collapses to this one line (see :func:`cost_and_dK`).
+
+Losses are computed from the logits ``K``, never as ``log(sigmoid(K))``, so ``K = +-1e4`` gives
+finite costs:
+
+>>> import numpy as np
+>>> K = np.array([[-1e4, 0.0, 1e4]])
+>>> Y = np.array([[1.0, 1.0, 0.0]])
+>>> HEADS["sigmoid"].loss(K, Y, np)  # log(1 + e^K) - Y K
+array([[1.00000000e+04, 6.93147181e-01, 1.00000000e+04]])
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from .activations import sigmoid
+
+
+def softplus(K, xp):
+    """``log(1 + exp(K))`` computed stably as ``max(K, 0) + log1p(exp(-|K|))``."""
+    return K * xp.astype(K > 0, K.dtype) + xp.log1p(xp.exp(-xp.abs(K)))
+
+
+def logsumexp(K, xp):
+    """``log(sum(exp(K), axis=0))`` of shape ``(1, m)``, shifted by the column maximum."""
+    K_max = xp.max(K, axis=0, keepdims=True)  # (1, m)
+    return K_max + xp.log(xp.sum(xp.exp(K - K_max), axis=0, keepdims=True))
+
+
+def softmax(K, xp):
+    """Column-wise softmax of ``K`` (n, m); each column sums to 1."""
+    E = xp.exp(K - xp.max(K, axis=0, keepdims=True))  # (n, m), max 1 per column
+    return E / xp.sum(E, axis=0, keepdims=True)
+
+
+def _binary_cross_entropy(K, Y, xp):
+    # -Y log(H) - (1 - Y) log(1 - H) with H = sigmoid(K) equals softplus(K) - Y K.
+    return xp.sum(softplus(K, xp) - Y * K, axis=0, keepdims=True)  # (1, m)
+
+
+def _categorical_cross_entropy(K, Y, xp):
+    # -sum_k Y_k log(softmax(K)_k) equals logsumexp(K) - sum_k Y_k K_k.
+    return logsumexp(K, xp) - xp.sum(Y * K, axis=0, keepdims=True)  # (1, m)
+
+
+def _half_squared_error(K, Y, xp):
+    R = K - Y  # (n_L, m)
+    return xp.sum(R * R, axis=0, keepdims=True) / 2  # (1, m)
+
+
+class Head(NamedTuple):
+    output: Callable  # (K, xp) -> H, shape (n_L, m)
+    loss: Callable  # (K, Y, xp) -> L, shape (1, m)
+
+
+HEADS: dict[str, Head] = {
+    "sigmoid": Head(sigmoid, _binary_cross_entropy),
+    "softmax": Head(softmax, _categorical_cross_entropy),
+    "identity": Head(lambda K, xp: K, _half_squared_error),
+}
+
+
+def cost_and_dK(head: Head, K, Y, S, xp):
+    """Return the data cost ``J = sum(S * L) / m`` (0-D) and ``dK = S * (H - Y) / m`` (n_L, m).
+
+    ``S`` (1, m) holds example weights, or is None for all ones (the lecture's ``J = sum(L)/m``).
+
+    >>> import numpy as np
+    >>> K = np.array([[0.0, 0.0]]); Y = np.array([[1.0, 0.0]])
+    >>> J, dK = cost_and_dK(HEADS["sigmoid"], K, Y, None, np)
+    >>> float(J), dK  # log 2; (H - Y) / m = ([0.5, 0.5] - [1, 0]) / 2
+    (0.6931471805599453, array([[-0.25,  0.25]]))
+    """
+    m = K.shape[1]
+    L = head.loss(K, Y, xp)  # (1, m)
+    dK = head.output(K, xp) - Y  # (n_L, m): the fused dJ/dH * dH/dK, before weighting
+    if S is not None:
+        L = S * L
+        dK = S * dK
+    return xp.sum(L) / m, dK / m

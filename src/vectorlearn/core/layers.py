@@ -1,0 +1,34 @@
+"""The dense layer, forward and backward: ``K = W^T A_prev + B``.
+
+>>> import numpy as np
+>>> A_prev = np.array([[1.0, 2.0], [3.0, 4.0]])  # 2 features, m = 2 examples
+>>> W = np.array([[0.5], [-1.0]]); B = np.array([[0.25]])
+>>> dense_forward(A_prev, W, B, np)  # [0.5*1 - 1*3 + 0.25, 0.5*2 - 1*4 + 0.25]
+array([[-2.25, -2.75]])
+>>> dA_prev, dW, dB = dense_backward(np.array([[1.0, 1.0]]), A_prev, W, np)
+>>> dW.ravel(), dB.ravel()  # dW = A_prev dK^T (row sums of A_prev); dB = row sum of dK
+(array([3., 7.]), array([2.]))
+"""
+
+from __future__ import annotations
+
+
+def dense_forward(A_prev, W, B, xp):
+    """Return ``K = W^T A_prev + B``.
+
+    A_prev (n_{l-1}, m), W (n_{l-1}, n_l), B (n_l, 1)  ->  K (n_l, m).
+    """
+    return xp.matmul(W.T, A_prev) + B  # (n_l, m)
+
+
+def dense_backward(dK, A_prev, W, xp, need_dA_prev=True):
+    """Chain rule through ``K = W^T A_prev + B``, given ``dK`` (n_l, m).
+
+    Since ``dK/dW = A_prev``, ``dK/dB = 1`` and ``dK/dA_prev = W``:
+    ``dW = A_prev dK^T`` (n_{l-1}, n_l), ``dB = sum_columns(dK)`` (n_l, 1) and
+    ``dA_prev = W dK`` (n_{l-1}, m), or None when ``need_dA_prev`` is false (the input layer).
+    """
+    dW = xp.matmul(A_prev, dK.T)  # (n_{l-1}, n_l)
+    dB = xp.sum(dK, axis=1, keepdims=True)  # (n_l, 1)
+    dA_prev = xp.matmul(W, dK) if need_dA_prev else None  # (n_{l-1}, m)
+    return dA_prev, dW, dB

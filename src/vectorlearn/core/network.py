@@ -1,0 +1,195 @@
+"""A stack of dense layers: forward, backward, cost and gradients, initialization, summary.
+
+A network is described by its layer sizes ``(n_0, n_1, ..., n_L)``, one hidden activation and an
+output head. Its parameters are two plain lists indexed by layer, ``W = [W_1, ..., W_L]`` and
+``B = [B_1, ..., B_L]`` (Python index ``l - 1`` holds layer ``l``), never a string-keyed dict.
+
+Logistic regression is the network with no hidden layer: sizes ``(n_0, 1)`` and the sigmoid head
+is the lecture's ``K = W^T X + B``, ``H = sigmoid(K)``; sizes ``(n_0, n_classes)`` with softmax is
+its multinomial form.
+
+>>> import numpy as np
+>>> net = Network((3, 4, 1), activation="tanh", head="sigmoid")
+>>> W, B = net.init_params(np.random.default_rng(0), np, "float64")
+>>> [w.shape for w in W], [b.shape for b in B]
+([(3, 4), (4, 1)], [(4, 1), (1, 1)])
+>>> X = np.ones((3, 5)); Y = np.ones((1, 5))
+>>> J, dW, dB = net.cost_and_gradients(W, B, X, Y)
+>>> [d.shape for d in dW] == [w.shape for w in W]
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .backend import like, namespace
+from .heads import HEADS, cost_and_dK
+from .layers import dense_backward, dense_forward
+
+
+@dataclass(frozen=True)
+class Network:
+    """Layer sizes ``(n_0, ..., n_L)``, the hidden activation's name and the output head's name."""
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+    head: str = "sigmoid"
+
+    def __post_init__(self):
+        if len(self.sizes) < 2 or any(int(n) < 1 for n in self.sizes):
+            raise ValueError(
+                f"layer sizes must be at least two positive integers, got {self.sizes}"
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {self.activation!r}; choose one of {sorted(ACTIVATIONS)}"
+            )
+        if self.head not in HEADS:
+            raise ValueError(f"unknown output head {self.head!r}; choose one of {sorted(HEADS)}")
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of layers with weights (hidden layers plus the output layer)."""
+        return len(self.sizes) - 1
+
+    def init_params(self, rng: np.random.Generator, xp, dtype, device=None):
+        """Draw ``W`` and ``B`` from ``rng`` in float64 NumPy, then move them to ``xp``.
+
+        A network with no hidden layer is convex, so it starts at zero, as the lecture's logistic
+        regression does. Otherwise each ``W_l`` is drawn He-normal (std ``sqrt(2 / n_{l-1})``) when
+        a ReLU-family activation follows it, Glorot-uniform (limit ``sqrt(6 / (n_{l-1} + n_l))``)
+        otherwise, and every ``B_l`` starts at zero. Drawing on the CPU with one generator makes
+        the start identical on every backend.
+        """
+        W, B = [], []
+        for l in range(self.n_layers):
+            n_in, n_out = self.sizes[l], self.sizes[l + 1]
+            hidden = l < self.n_layers - 1
+            if self.n_layers == 1:
+                W_l = np.zeros((n_in, n_out))
+            elif hidden and self.activation in ("relu", "leaky_relu"):
+                W_l = rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out))
+            else:
+                limit = math.sqrt(6.0 / (n_in + n_out))
+                W_l = rng.uniform(-limit, limit, size=(n_in, n_out))
+            W.append(xp.asarray(W_l, dtype=_dtype(xp, dtype), device=device))  # (n_{l-1}, n_l)
+            B.append(xp.zeros((n_out, 1), dtype=_dtype(xp, dtype), device=device))  # (n_l, 1)
+        return W, B
+
+    def forward(self, W, B, X, masks=None):
+        """Return the logits ``K_L`` (n_L, m) and the cache the backward pass needs.
+
+        ``masks``, if given, holds one inverted-dropout mask per hidden layer, each (n_l, m) with
+        entries 0 or ``1 / keep_probability``; the kept activations are ``g(K_l) * mask``.
+        """
+        xp = namespace(X, *W)
+        g = ACTIVATIONS[self.activation].forward
+        A_prevs, Ks, Gs = [], [], []
+        A = X  # (n_0, m)
+        for l in range(self.n_layers):
+            A_prevs.append(A)
+            K = dense_forward(A, W[l], B[l], xp)  # (n_l, m)
+            if l == self.n_layers - 1:
+                return K, (A_prevs, Ks, Gs)
+            G = g(K, xp)  # (n_l, m), before dropout
+            Ks.append(K)
+            Gs.append(G)
+            A = G if masks is None else G * masks[l]
+
+    def backward(self, dK, W, cache, masks=None):
+        """Backpropagate ``dK`` = dJ/dK_L (n_L, m) through every layer; return ``dW, dB`` lists."""
+        xp = namespace(dK, *W)
+        g_backward = ACTIVATIONS[self.activation].backward
+        A_prevs, Ks, Gs = cache
+        dW, dB = [None] * self.n_layers, [None] * self.n_layers
+        for l in reversed(range(self.n_layers)):
+            dA_prev, dW[l], dB[l] = dense_backward(dK, A_prevs[l], W[l], xp, need_dA_prev=l > 0)
+            if l > 0:
+                if masks is not None:
+                    dA_prev = dA_prev * masks[l - 1]  # (n_{l-1}, m)
+                dK = g_backward(dA_prev, Ks[l - 1], Gs[l - 1], xp)  # (n_{l-1}, m)
+        return dW, dB
+
+    def cost_and_gradients(self, W, B, X, Y, S=None, l2=0.0, masks=None):
+        """Return ``J`` (0-D) and the lists ``dW``, ``dB`` for one batch.
+
+        ``J = sum(S * L) / m + (l2 / 2) * sum_l ||W_l||^2``; intercepts are not penalized, so the
+        penalty adds ``l2 * W_l`` to each ``dW_l`` only.
+        """
+        xp = namespace(X, *W)
+        K, cache = self.forward(W, B, X, masks)  # K: (n_L, m)
+        J, dK = cost_and_dK(HEADS[self.head], K, Y, S, xp)
+        dW, dB = self.backward(dK, W, cache, masks)
+        if l2:
+            l2 = float(l2)
+            J = J + l2 / 2 * sum(xp.sum(W_l * W_l) for W_l in W)
+            dW = [dW_l + l2 * W_l for dW_l, W_l in zip(dW, W)]
+        return J, dW, dB
+
+    def predict(self, W, B, X):
+        """Return the output ``H = out(K_L)`` (n_L, m), without dropout."""
+        K, _ = self.forward(W, B, X)
+        return HEADS[self.head].output(K, namespace(K))
+
+    def logits(self, W, B, X):
+        """Return the logits ``K_L`` (n_L, m)."""
+        return self.forward(W, B, X)[0]
+
+    def summary(self, m: int | str = "m") -> str:
+        """A table of each layer's ``W``, ``B``, ``K``, ``A`` shapes for ``m`` examples.
+
+        >>> print(Network((4, 3, 2), activation="relu", head="softmax").summary(m=10))
+        layer  W       B       K        A        activation  parameters
+        1      (4, 3)  (3, 1)  (3, 10)  (3, 10)  relu        15
+        2      (3, 2)  (2, 1)  (2, 10)  (2, 10)  softmax     8
+        total parameters: 23
+        """
+        rows = [("layer", "W", "B", "K", "A", "activation", "parameters")]
+        for l in range(self.n_layers):
+            n_in, n_out = self.sizes[l], self.sizes[l + 1]
+            out = self.head if l == self.n_layers - 1 else self.activation
+            rows.append(
+                (
+                    str(l + 1),
+                    f"({n_in}, {n_out})",
+                    f"({n_out}, 1)",
+                    f"({n_out}, {m})",
+                    f"({n_out}, {m})",
+                    out,
+                    str(n_in * n_out + n_out),
+                )
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+        lines.append(f"total parameters: {self.n_parameters}")
+        return "\n".join(lines)
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+def make_dropout_masks(network: Network, rate: float, m: int, rng, X):
+    """Draw one inverted-dropout mask per hidden layer, each (n_l, m) of 0 or ``1 / (1 - rate)``.
+
+    Drawn with the NumPy generator ``rng`` (so every backend sees the same masks) and moved to the
+    namespace, dtype and device of ``X``. Returns None when ``rate`` is 0.
+    """
+    if not rate or network.n_layers == 1:
+        return None
+    keep = 1.0 - rate
+    masks = []
+    for n_l in network.sizes[1:-1]:
+        M = (rng.random((n_l, m)) < keep) / keep  # (n_l, m)
+        masks.append(like(M, X))
+    return masks
+
+
+def _dtype(xp, dtype):
+    """Resolve a dtype given as a name (``"float32"``) or a dtype object in namespace ``xp``."""
+    return getattr(xp, dtype) if isinstance(dtype, str) else dtype

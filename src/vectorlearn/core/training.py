@@ -1,0 +1,281 @@
+"""The training loop shared by every model: epochs x mini-batches, and L-BFGS for small problems.
+
+``train`` is the lecture's loop with the inner two loops replaced by matrix products::
+
+    for epoch in range(max_epochs):          # the only Python loop over data that remains
+        for batch in minibatches:            # one batch = every example when batch_size is None
+            J, dW, dB = cost_and_gradients(...)   # all examples and features at once
+            W, B = W - alpha * dW, B - alpha * dB  # (or momentum / Adam)
+
+It also keeps the history (``loss``, ``validation_loss``, ``validation_score``), stops on a
+plateau of the training cost or, with early stopping, of the validation loss (restoring the best
+weights), calls callbacks after each epoch, and refuses to return NaN weights.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+from .backend import device, namespace, to_numpy
+from .heads import HEADS, cost_and_dK
+from .network import Network, make_dropout_masks
+
+
+class TrainingDiverged(ValueError):
+    """The cost became NaN or infinite; ``W``, ``B`` hold the last parameters with a finite cost."""
+
+    def __init__(self, epoch: int, learning_rate: float | None, W=None, B=None):
+        hint = (
+            f"; try a smaller learning rate, e.g. {learning_rate / 10:g}"
+            if learning_rate
+            else "; try a smaller learning rate or standardize the features"
+        )
+        super().__init__(f"training diverged at epoch {epoch}: the cost is not finite{hint}")
+        self.epoch, self.W, self.B = epoch, W, B
+
+
+@dataclass
+class History:
+    """What happened during training, one entry per epoch (per iteration for L-BFGS)."""
+
+    loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    validation_score: list[float] = field(default_factory=list)
+    best_epoch: int | None = None  # 1-based; the epoch whose weights were kept
+    converged: bool = False
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.loss)
+
+
+def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffle: bool):
+    """Split ``range(m)`` into index arrays of at most ``batch_size`` (None: one full batch).
+
+    A full batch is returned as None (use every column as is: its gradient is a sum, so the
+    order does not matter and no copy is needed).
+    """
+    if batch_size is None or batch_size >= m:
+        return [None]
+    order = rng.permutation(m) if shuffle else np.arange(m)
+    return [order[i : i + batch_size] for i in range(0, m, batch_size)]
+
+
+def columns(A, idx, xp):
+    """``A[:, idx]`` for an (n, m) array, or ``A`` itself when ``idx`` is None."""
+    if A is None or idx is None:
+        return A
+    return xp.take(A, xp.asarray(idx, device=device(A)), axis=1)
+
+
+def data_cost(network: Network, W, B, X, Y, S=None):
+    """``J`` without the penalty, as a Python float (validation loss)."""
+    xp = namespace(X, *W)
+    J, _ = cost_and_dK(HEADS[network.head], network.logits(W, B, X), Y, S, xp)
+    return float(J)
+
+
+def train(
+    network: Network,
+    W,
+    B,
+    X,
+    Y,
+    *,
+    optimizer,
+    rng: np.random.Generator,
+    S=None,
+    l2: float = 0.0,
+    batch_size: int | None = None,
+    max_epochs: int = 200,
+    shuffle: bool = True,
+    tol: float = 1e-4,
+    n_iter_no_change: int | None = 10,
+    gtol: float | None = None,
+    schedule=None,
+    dropout: float = 0.0,
+    validation=None,
+    early_stopping: bool = False,
+    monitor: str = "loss",
+    scorer=None,
+    callbacks=(),
+    verbose: int = 0,
+):
+    """Train ``W``, ``B`` on ``X`` (n_0, m), ``Y`` (n_L, m); return ``(W, B, history)``.
+
+    The objective is ``J = sum(S * L) / m + (l2 / 2) sum ||W_l||^2`` on every mini-batch, so
+    its minimizer does not depend on ``batch_size``. ``validation`` is ``(X_val, Y_val)`` or
+    ``(X_val, Y_val, S_val)``; ``scorer(W, B)`` returns a validation score (higher is better).
+    Training stops after ``max_epochs``, or when the monitored quantity (the training cost, or
+    with ``early_stopping`` the validation loss or score) has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs (None: never), or, with ``gtol`` and full batches, when no
+    gradient entry exceeds ``gtol``; with early stopping the best epoch's weights are returned.
+    A callback returning True stops training after that epoch.
+    """
+    xp = namespace(X, *W)
+    m, L = X.shape[1], network.n_layers
+    history = History()
+    sign = -1.0 if (early_stopping and monitor == "score") else 1.0  # minimize sign * value
+    best, stale, best_params, cost = math.inf, 0, (W, B), None
+    small_gradient = False
+    for epoch in range(max_epochs):
+        if schedule is not None:
+            optimizer.learning_rate = float(schedule.rate(epoch, cost))
+        total = 0.0
+        for idx in minibatches(m, batch_size, rng, shuffle):
+            Xb, Yb, Sb = columns(X, idx, xp), columns(Y, idx, xp), columns(S, idx, xp)
+            m_b = Xb.shape[1]
+            masks = make_dropout_masks(network, dropout, m_b, rng, Xb)
+            with np.errstate(over="ignore", invalid="ignore"):
+                J, dW, dB = network.cost_and_gradients(W, B, Xb, Yb, Sb, l2, masks)
+                if gtol is not None and idx is None:
+                    small_gradient = max(float(xp.max(xp.abs(g))) for g in dW + dB) <= gtol
+                params = optimizer.step(W + B, dW + dB)
+            W, B = params[:L], params[L:]
+            total = total + J * m_b  # stays on the device: no sync per batch
+        cost = float(total) / m
+        if not math.isfinite(cost):
+            raise TrainingDiverged(
+                epoch + 1, getattr(optimizer, "learning_rate", None), *best_params
+            )
+        history.loss.append(cost)
+        watched = cost
+        if validation is not None:
+            history.validation_loss.append(data_cost(network, W, B, *validation))
+            if scorer is not None:
+                history.validation_score.append(float(scorer(W, B)))
+            if early_stopping:
+                watched = (
+                    history.validation_score[-1]
+                    if monitor == "score"
+                    else history.validation_loss[-1]
+                )
+        if sign * watched < best - tol:
+            best, stale = sign * watched, 0
+        else:
+            stale += 1
+        if sign * watched <= best:
+            best_params, history.best_epoch = (W, B), epoch + 1
+        if verbose and (epoch + 1) % verbose == 0:
+            print(f"epoch {epoch + 1}: cost {cost:.6f}", flush=True)
+        stop = any(
+            [cb(_epoch_info(epoch, history, optimizer)) for cb in callbacks]
+        )  # every callback runs
+        if (n_iter_no_change is not None and stale >= n_iter_no_change) or (
+            gtol is not None and small_gradient
+        ):
+            history.converged = True
+            break
+        if stop:
+            break
+    if early_stopping:
+        W, B = best_params
+    else:
+        history.best_epoch = history.n_epochs
+    return W, B, history
+
+
+def _epoch_info(epoch, history, optimizer):
+    return {
+        "epoch": epoch + 1,
+        "loss": history.loss[-1],
+        "validation_loss": history.validation_loss[-1] if history.validation_loss else None,
+        "validation_score": history.validation_score[-1] if history.validation_score else None,
+        "learning_rate": getattr(optimizer, "learning_rate", None),
+    }
+
+
+def train_lbfgs(network, W, B, X, Y, *, S=None, l2=0.0, max_iter=100, tol=1e-4, callbacks=()):
+    """Minimize the full-batch cost with SciPy's L-BFGS-B; return ``(W, B, history)``.
+
+    SciPy works on one float64 vector, so each evaluation unpacks it into ``W``, ``B`` in ``X``'s
+    namespace, dtype and device, runs one vectorized ``cost_and_gradients``, and packs the
+    gradients back.
+    """
+    xp = namespace(X, *W)
+    shapes = [tuple(p.shape) for p in W + B]
+    sizes = [math.prod(s) for s in shapes]
+    L = network.n_layers
+
+    def unpack(theta):
+        parts = np.split(theta, np.cumsum(sizes)[:-1])
+        return [
+            xp.asarray(np.reshape(part, s), dtype=X.dtype, device=device(X))
+            for part, s in zip(parts, shapes)
+        ]
+
+    def fun(theta):
+        params = unpack(theta)
+        J, dW, dB = network.cost_and_gradients(params[:L], params[L:], X, Y, S, l2)
+        grad = np.concatenate([to_numpy(g).astype(np.float64).ravel() for g in dW + dB])
+        return float(J), grad
+
+    history = History()
+
+    def record(intermediate_result):
+        history.loss.append(float(intermediate_result.fun))
+        info = {
+            "epoch": len(history.loss),
+            "loss": history.loss[-1],
+            "validation_loss": None,
+            "validation_score": None,
+            "learning_rate": None,
+        }
+        if any([cb(info) for cb in callbacks]):
+            raise StopIteration
+
+    theta0 = np.concatenate([to_numpy(p).astype(np.float64).ravel() for p in W + B])
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = scipy.optimize.minimize(
+            fun,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            callback=record,
+            options={
+                "maxiter": max_iter,
+                "maxls": 50,
+                "gtol": tol,
+                "ftol": 64 * np.finfo(float).eps,
+            },
+        )
+    if not np.isfinite(result.fun):
+        raise TrainingDiverged(len(history.loss), None, W, B)
+    params = unpack(result.x)
+    history.converged = bool(result.status == 0)
+    history.best_epoch = len(history.loss)
+    return params[:L], params[L:], history
+
+
+def lipschitz_learning_rate(network: Network, X, S=None, l2=0.0, n_power_iterations=30):
+    """A safe fixed step ``1 / Lip`` for a network without hidden layers (a convex model).
+
+    The cost's gradient is Lipschitz with constant ``Lip = c * max(S) * sigma_max(X1)^2 / m + l2``,
+    where ``X1`` is ``X`` with a row of ones for the intercept, ``sigma_max`` its largest singular
+    value (estimated by power iteration, then inflated by 5%), and ``c`` bounds the head's
+    curvature: 1/4 for sigmoid, 1/2 for softmax, 1 for identity.
+    """
+    if network.n_layers != 1:
+        raise ValueError("the automatic learning rate needs a network without hidden layers")
+    xp = namespace(X)
+    m = X.shape[1]
+    v = xp.ones((X.shape[0], 1), dtype=X.dtype, device=device(X))  # (n_0, 1)
+    v_b = 1.0
+    sigma2 = 0.0
+    for _ in range(n_power_iterations):
+        u = xp.matmul(v.T, X) + v_b  # (1, m): X1^T v
+        v_new = xp.matmul(X, u.T)  # (n_0, 1): X1 u
+        v_b_new = float(xp.sum(u))
+        norm = math.sqrt(float(xp.sum(v_new * v_new)) + v_b_new**2)
+        if norm == 0.0:
+            break
+        sigma2 = norm / math.sqrt(float(xp.sum(v * v)) + v_b**2)
+        v, v_b = v_new / norm, v_b_new / norm
+    curvature = {"sigmoid": 0.25, "softmax": 0.5, "identity": 1.0}[network.head]
+    s_max = 1.0 if S is None else float(xp.max(S))
+    lip = curvature * s_max * 1.05 * sigma2 / m + float(l2)
+    return 1.0 / lip if lip > 0 else 1.0

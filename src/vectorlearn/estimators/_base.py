@@ -1,0 +1,190 @@
+"""What every vectorlearn estimator shares: input checks, targets, example weights, prediction.
+
+The public API follows scikit-learn (examples are rows, ``X`` is ``(m, n_features)``); the core
+takes examples as columns, so the estimators validate once and pass ``X.T``, a view, not a copy.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .. import _params
+from ..core.network import Network
+from ..core.training import train, train_lbfgs
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class NetworkEstimator(BaseEstimator):
+    """Base class: subclasses define ``_parameter_constraints`` and ``_fitted_params()``."""
+
+    _parameter_constraints: dict = {}
+
+    # ---- input -------------------------------------------------------------------------------
+    def _validate_input(self, X, y=None, *, reset: bool, multi_output: bool = False):
+        """Return ``X`` as a finite float array (m, n) (and ``y``), with a clear error otherwise."""
+        dtype = self._dtype() or list(FLOAT_DTYPES)
+        try:
+            if y is None:
+                return validate_data(self, X, reset=reset, dtype=dtype)
+            return validate_data(
+                self, X, y, reset=reset, dtype=dtype, multi_output=multi_output, y_numeric=False
+            )
+        except ValueError as error:
+            if "could not convert" in str(error) or "dtype='numeric'" in str(error):
+                raise ValueError(
+                    f"X must be numeric: {error}. Encode text or category columns first, for "
+                    "example with sklearn.preprocessing.OneHotEncoder in a Pipeline."
+                ) from error
+            raise
+
+    def _dtype(self):
+        dtype = getattr(self, "dtype", None)
+        return None if dtype is None else np.dtype(dtype).type
+
+    def _example_weights(self, X, y, sample_weight, class_weight=None):
+        """Return ``(S, total)``: weights (1, m) scaled to mean 1 (None if all equal) and their sum.
+
+        ``S`` multiplies the per-example loss, ``total`` sets the penalty's scale.
+        """
+        m = X.shape[0]
+        if sample_weight is None and class_weight is None:
+            return None, float(m)
+        weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        if class_weight is not None:
+            weights = weights * compute_sample_weight(class_weight, y).astype(X.dtype)
+        total = float(np.sum(weights))
+        if not total > 0:
+            raise ValueError(
+                "sample_weight sums to zero: give at least one example a positive weight."
+            )
+        if np.all(weights == weights[0]):
+            return None, total
+        return (weights * (m / total))[np.newaxis, :], total  # (1, m)
+
+    # ---- training ------------------------------------------------------------------------------
+    def _run_solver(self, network, W, B, X, Y, S, l2, *, optimizer, rng, callbacks, **options):
+        """Train with L-BFGS or the epoch loop; store ``n_iter_``, ``loss_curve_``; return W, B."""
+        if self.solver == "lbfgs":
+            W, B, history = train_lbfgs(
+                network,
+                W,
+                B,
+                X,
+                Y,
+                S=S,
+                l2=l2,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                callbacks=callbacks,
+            )
+        else:
+            W, B, history = train(
+                network,
+                W,
+                B,
+                X,
+                Y,
+                S=S,
+                l2=l2,
+                optimizer=optimizer,
+                rng=rng,
+                max_epochs=self.max_iter,
+                tol=self.tol,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                **options,
+            )
+        self.n_iter_ = history.n_epochs
+        self.loss_curve_ = history.loss
+        self.history_ = history
+        if not history.converged and history.n_epochs >= self.max_iter:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+                f"{'iterations' if self.solver == 'lbfgs' else 'epochs'}; increase max_iter, "
+                "or standardize the features.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return W, B
+
+    # ---- prediction ----------------------------------------------------------------------------
+    def _network_outputs(self, X, *, logits: bool):
+        """Validate ``X`` and return the logits or outputs, examples as rows: (m, n_L)."""
+        check_is_fitted(self)
+        X = self._validate_input(X, reset=False)
+        network, W, B = self._fitted_network(X.dtype)
+        A = network.logits(W, B, X.T) if logits else network.predict(W, B, X.T)  # (n_L, m)
+        return A.T  # (m, n_L)
+
+    def summary(self, m="m") -> str:
+        """Layer shapes and parameter counts for ``m`` examples (needs a fitted model)."""
+        check_is_fitted(self)
+        return self._fitted_network(np.float64)[0].summary(m)
+
+
+class ClassifierTargets:
+    """Label encoding for classifiers: ``classes_``, targets ``Y`` (n_L, m), probabilities."""
+
+    def _encode_targets(self, y, dtype):
+        """Set ``classes_``; return ``Y`` (n_L, m) and the output head's name."""
+        check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind == "multilabel-indicator":
+            raise ValueError(
+                f"{type(self).__name__} does not take multilabel targets; use MLPClassifier."
+            )
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        n_classes = self.classes_.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs examples of at "
+                "least two classes. Check the labels, or stratify the split."
+            )
+        if n_classes == 2:
+            return (y_index == 1).astype(dtype)[np.newaxis, :], "sigmoid"  # (1, m)
+        return (y_index == np.arange(n_classes)[:, np.newaxis]).astype(dtype), "softmax"  # (k, m)
+
+    def decision_function(self, X):
+        """Logits: (m,) for two classes (positive favours ``classes_[1]``), else (m, n_classes)."""
+        K = self._network_outputs(X, logits=True)
+        return K[:, 0] if K.shape[1] == 1 else K
+
+    def predict_proba(self, X):
+        """Class probabilities, (m, n_classes), in the order of ``classes_``."""
+        H = self._network_outputs(X, logits=False)  # (m, n_L)
+        if H.shape[1] == 1:
+            return np.hstack([1 - H, H])
+        return H
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each example, (m,)."""
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
+        return self.classes_[index]
+
+
+def validate_params(estimator) -> None:
+    _params.validate(estimator)
+
+
+def make_rng(random_state) -> np.random.Generator:
+    """The one NumPy generator that drives initialization, shuffling and dropout."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**32 - 1))
+    return np.random.default_rng(random_state)
+
+
+__all__ = ["ClassifierTargets", "Network", "NetworkEstimator", "make_rng", "validate_params"]

@@ -1,0 +1,148 @@
+"""Logistic regression: the network with no hidden layer.
+
+Binary: ``K = W^T X + B``, ``H = sigmoid(K)``; multi-class: softmax over one logit per class.
+The cost is the weighted mean cross-entropy plus ``1 / (2 C sum(sample_weight)) ||W||^2``, which
+is scikit-learn's objective divided by ``C sum(sample_weight)``, so both find the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+
+from .. import _params as p
+from ..core.network import Network
+from ..core.optimizers import BarzilaiBorwein, GradientDescent
+from ..core.training import lipschitz_learning_rate
+from ._base import ClassifierTargets, NetworkEstimator, validate_params
+
+
+class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
+    """Logistic regression (binary and multinomial) on vectorlearn's vectorized core.
+
+    Parameters
+    ----------
+    penalty : {"l2", None}, default="l2"
+        L2 penalty on the weights (never on the intercept), or none.
+    C : float, default=1.0
+        Inverse penalty strength, as in scikit-learn.
+    solver : {"lbfgs", "gd"}, default="lbfgs"
+        ``"gd"`` is the lecture's batch gradient descent ``W = W - learning_rate * dJ/dW``;
+        ``"lbfgs"`` is SciPy's L-BFGS-B on the same vectorized cost and gradient.
+    learning_rate : float or "auto", default="auto"
+        Step size of ``"gd"``: a number is the lecture's fixed step. ``"auto"`` starts with
+        ``1 / Lipschitz constant`` of the gradient (a step that always decreases the cost) and then
+        adapts it to the curvature each epoch (Barzilai-Borwein), which needs no tuning.
+    max_iter : int, default=1000
+        Epochs of ``"gd"`` or iterations of ``"lbfgs"``.
+    tol : float, default=1e-4
+        Stop when no entry of the gradient exceeds ``tol`` (both solvers).
+    class_weight : dict, "balanced" or None, default=None
+    warm_start : bool, default=False
+        Start from the previous fit's weights when the shapes agree.
+    verbose : int, default=0
+        Print the cost every ``verbose`` epochs (``"gd"``).
+    dtype : {None, "float32", "float64"}, default=None
+        Precision of training; None keeps float32 input as float32 and uses float64 otherwise.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) for two classes, else (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : int
+    loss_curve_ : list of float, the cost after each epoch or iteration
+    n_features_in_, feature_names_in_ : as in scikit-learn
+    """
+
+    _parameter_constraints = {
+        "penalty": p.one_of("l2", None),
+        "C": p.real(0, low_open=True),
+        "solver": p.one_of("lbfgs", "gd"),
+        "learning_rate": p.real(0, low_open=True) | p.one_of("auto"),
+        "max_iter": p.integer(1),
+        "tol": p.real(0),
+        "class_weight": p.class_weight,
+        "warm_start": p.boolean,
+        "verbose": p.integer(0),
+        "dtype": p.one_of(None, "float32", "float64"),
+    }
+
+    def __init__(
+        self,
+        penalty="l2",
+        C=1.0,
+        solver="lbfgs",
+        learning_rate="auto",
+        max_iter=1000,
+        tol=1e-4,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
+        dtype=None,
+    ):
+        self.penalty = penalty
+        self.C = C
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.dtype = dtype
+
+    def fit(self, X, y, sample_weight=None, *, callbacks=()):
+        """Fit on ``X`` (m, n_features) and labels ``y`` (m,).
+
+        ``callbacks`` are called after every epoch with a dict (``epoch``, ``loss``, ...); one
+        that returns True stops training.
+        """
+        validate_params(self)
+        previous = self._previous_weights()
+        X, y = self._validate_input(X, y, reset=True)  # X: (m, n)
+        Y, head = self._encode_targets(y, X.dtype)  # Y: (n_out, m)
+        S, total_weight = self._example_weights(X, y, sample_weight, self.class_weight)
+        network = Network((X.shape[1], Y.shape[0]), head=head)
+        if previous is not None and previous[0].shape == (Y.shape[0], X.shape[1]):
+            W, B = [previous[0].T.astype(X.dtype)], [previous[1][:, np.newaxis].astype(X.dtype)]
+        else:
+            W, B = network.init_params(None, np, X.dtype)  # zeros: the model is convex
+        l2 = 0.0 if self.penalty is None else 1.0 / (self.C * total_weight)
+        X_cols = X.T  # (n, m), a view
+        optimizer = None
+        if self.solver == "gd":
+            if self.learning_rate == "auto":
+                optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, X_cols, S, l2))
+            else:
+                optimizer = GradientDescent(self.learning_rate)
+        W, B = self._run_solver(
+            network,
+            W,
+            B,
+            X_cols,
+            Y,
+            S,
+            l2,
+            optimizer=optimizer,
+            rng=None,
+            callbacks=callbacks,
+            shuffle=False,
+            n_iter_no_change=None,
+            gtol=self.tol,
+        )
+        self.coef_ = np.asarray(W[0]).T  # (n_out, n_features)
+        self.intercept_ = np.asarray(B[0])[:, 0]  # (n_out,)
+        return self
+
+    def _previous_weights(self):
+        if self.warm_start and hasattr(self, "coef_"):
+            return self.coef_, self.intercept_
+        return None
+
+    def _fitted_network(self, dtype):
+        n_out = self.coef_.shape[0]
+        network = Network((self.coef_.shape[1], n_out), head="sigmoid" if n_out == 1 else "softmax")
+        W = [self.coef_.T.astype(dtype, copy=False)]  # (n_features, n_out)
+        B = [self.intercept_[:, np.newaxis].astype(dtype, copy=False)]  # (n_out, 1)
+        return network, W, B
