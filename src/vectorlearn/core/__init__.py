@@ -25,7 +25,9 @@ A_l : (n_l, m)
 H : (n_L, m)
     The model's output ``H = out(K_L)``: sigmoid, softmax, or identity.
 L : (1, m)
-    Loss of each example.  J (scalar, a 0-D array): the cost ``sum(S * L) / m + l2/2 sum ||W_l||^2``.
+    Loss of each example.
+J : 0-D array
+    The cost ``sum(S * L) / m + (l2 / 2) sum_l ||W_l||^2``.
 dW, dB, dK, dA
     Always the gradient of the cost J with respect to that array, of the same shape.
 """

@@ -13,7 +13,8 @@ array([[0., 0., 1.]])
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 LEAKY_SLOPE = 0.01
 

@@ -21,7 +21,8 @@ array([[1.00000000e+04, 6.93147181e-01, 1.00000000e+04]])
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from .activations import sigmoid
 
