@@ -134,8 +134,9 @@ def train(
                 J, dW, dB = network.cost_and_gradients(W, B, Xb, Yb, Sb, l2, masks)
                 if gtol is not None and idx is None:
                     small_gradient = max(float(xp.max(xp.abs(g))) for g in dW + dB) <= gtol
-                params = optimizer.step(W + B, dW + dB)
-            W, B = params[:L], params[L:]
+                if not small_gradient:  # at a stationary point: keep W, B where dW, dB were small
+                    params = optimizer.step(W + B, dW + dB)
+                    W, B = params[:L], params[L:]
             total = total + J * m_b  # stays on the device: no sync per batch
         cost = float(total) / m
         if not math.isfinite(cost):

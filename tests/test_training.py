@@ -1,0 +1,104 @@
+"""The shared training loop and L-BFGS, on NumPy and array-api-strict."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import as_xp, numpy_of
+
+from vectorlearn.core.network import Network
+from vectorlearn.core.optimizers import BarzilaiBorwein, GradientDescent
+from vectorlearn.core.training import (
+    TrainingDiverged,
+    lipschitz_learning_rate,
+    minibatches,
+    train,
+    train_lbfgs,
+)
+
+
+def _binary(m=80, n=3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, m))
+    Y = (rng.normal(size=(1, n)) @ X + 0.5 * rng.normal(size=(1, m)) > 0).astype(float)
+    return X, Y
+
+
+def test_train_and_lbfgs_agree_across_namespaces(xp):
+    X, Y = _binary()
+    net = Network((3, 1), head="sigmoid")
+    results = {}
+    for name, ns in [("numpy", np), ("xp", xp)]:
+        Xs, Ys = (X, Y) if ns is np else (as_xp(xp, X), as_xp(xp, Y))
+        W, B = net.init_params(None, ns, ns.float64)
+        W1, B1, _ = train(
+            net, W, B, Xs, Ys, optimizer=GradientDescent(0.3), rng=np.random.default_rng(0),
+            batch_size=16, max_epochs=20, l2=0.01,
+        )
+        W2, B2, _ = train_lbfgs(net, W, B, Xs, Ys, l2=0.01)
+        results[name] = [numpy_of(a) for a in W1 + B1 + W2 + B2]
+    for a, b in zip(results["numpy"], results["xp"]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_minibatches_cover_every_example_once_per_epoch():
+    rng = np.random.default_rng(0)
+    batches = minibatches(10, 3, rng, shuffle=True)
+    assert [len(b) for b in batches] == [3, 3, 3, 1]
+    assert sorted(np.concatenate(batches).tolist()) == list(range(10))
+    assert minibatches(10, None, rng, shuffle=True) == [None]
+    assert minibatches(10, 50, rng, shuffle=True) == [None]
+
+
+def test_gradient_descent_decreases_the_cost_with_the_lipschitz_step():
+    X, Y = _binary(seed=2)
+    X = X * np.array([[1.0], [10.0], [0.1]])  # badly scaled on purpose
+    net = Network((3, 1), head="sigmoid")
+    step = lipschitz_learning_rate(net, X)
+    W, B = net.init_params(None, np, np.float64)
+    _, _, history = train(
+        net, W, B, X, Y, optimizer=GradientDescent(step), rng=np.random.default_rng(0),
+        max_epochs=50, n_iter_no_change=None,
+    )
+    assert all(b <= a + 1e-15 for a, b in zip(history.loss, history.loss[1:]))
+
+
+def test_barzilai_borwein_reaches_the_lbfgs_optimum():
+    X, Y = _binary(seed=3)
+    net = Network((3, 1), head="sigmoid")
+    W0, B0 = net.init_params(None, np, np.float64)
+    W1, B1, h1 = train(
+        net, W0, B0, X, Y, optimizer=BarzilaiBorwein(lipschitz_learning_rate(net, X, l2=0.05)),
+        rng=np.random.default_rng(0), l2=0.05, max_epochs=500, n_iter_no_change=None, gtol=1e-9,
+    )
+    W2, B2, _ = train_lbfgs(net, W0, B0, X, Y, l2=0.05, tol=1e-10)
+    assert h1.converged
+    np.testing.assert_allclose(W1[0], W2[0], atol=1e-7)
+
+
+def test_divergence_raises_with_the_epoch_and_keeps_finite_weights():
+    X, Y = _binary()
+    X = X * 1e200  # any step overflows
+    net = Network((3, 4, 1), activation="identity", head="identity")
+    W, B = net.init_params(np.random.default_rng(0), np, np.float64)
+    with pytest.raises(TrainingDiverged, match="epoch 1.*smaller learning rate") as info:
+        train(net, W, B, X, Y, optimizer=GradientDescent(1.0), rng=np.random.default_rng(0))
+    assert all(np.all(np.isfinite(w)) for w in info.value.W)
+
+
+def test_callback_can_stop_training_and_sees_every_epoch():
+    X, Y = _binary()
+    net = Network((3, 1), head="sigmoid")
+    W, B = net.init_params(None, np, np.float64)
+    seen = []
+
+    def callback(info):
+        seen.append(info["epoch"])
+        return info["epoch"] == 4
+
+    _, _, history = train(
+        net, W, B, X, Y, optimizer=GradientDescent(0.1), rng=np.random.default_rng(0),
+        callbacks=[callback], max_epochs=100,
+    )
+    assert seen == [1, 2, 3, 4] and history.n_epochs == 4
+    assert all(math.isfinite(v) for v in history.loss)
