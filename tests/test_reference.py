@@ -22,9 +22,7 @@ def test_train_loop_gd_equals_vectorized_gd_solver():
     """Same start (zeros), no penalty, float64, 50 epochs: the same weights to 1e-10."""
     X, y = _data()
     w, b = train_loop_gd(X.tolist(), y.tolist(), num_epochs=50, alpha=0.5)
-    model = LogisticRegression(
-        solver="gd", penalty=None, learning_rate=0.5, max_iter=50, tol=0.0
-    )
+    model = LogisticRegression(solver="gd", penalty=None, learning_rate=0.5, max_iter=50, tol=0.0)
     with pytest.warns(Warning, match="did not converge"):
         model.fit(X, y)
     assert model.n_iter_ == 50
@@ -43,9 +41,17 @@ def test_train_dict_sgd_equals_vectorized_per_example_update(xp):
     net = Network((4, 1), head="sigmoid")
     W, B = net.init_params(None, xp, xp.float64)
     W, B, history = train(
-        net, W, B, as_xp(xp, X.T), as_xp(xp, y[np.newaxis, :]),
-        optimizer=GradientDescent(0.1), rng=np.random.default_rng(0), batch_size=1,
-        shuffle=False, max_epochs=5, n_iter_no_change=None,
+        net,
+        W,
+        B,
+        as_xp(xp, X.T),
+        as_xp(xp, y[np.newaxis, :]),
+        optimizer=GradientDescent(0.1),
+        rng=np.random.default_rng(0),
+        batch_size=1,
+        shuffle=False,
+        max_epochs=5,
+        n_iter_no_change=None,
     )
     assert history.n_epochs == 5
     np.testing.assert_allclose(numpy_of(W[0]).ravel(), [weights[k] for k in names], atol=1e-10)

@@ -32,8 +32,16 @@ def test_train_and_lbfgs_agree_across_namespaces(xp):
         Xs, Ys = (X, Y) if ns is np else (as_xp(xp, X), as_xp(xp, Y))
         W, B = net.init_params(None, ns, ns.float64)
         W1, B1, _ = train(
-            net, W, B, Xs, Ys, optimizer=GradientDescent(0.3), rng=np.random.default_rng(0),
-            batch_size=16, max_epochs=20, l2=0.01,
+            net,
+            W,
+            B,
+            Xs,
+            Ys,
+            optimizer=GradientDescent(0.3),
+            rng=np.random.default_rng(0),
+            batch_size=16,
+            max_epochs=20,
+            l2=0.01,
         )
         W2, B2, _ = train_lbfgs(net, W, B, Xs, Ys, l2=0.01)
         results[name] = [numpy_of(a) for a in W1 + B1 + W2 + B2]
@@ -57,8 +65,15 @@ def test_gradient_descent_decreases_the_cost_with_the_lipschitz_step():
     step = lipschitz_learning_rate(net, X)
     W, B = net.init_params(None, np, np.float64)
     _, _, history = train(
-        net, W, B, X, Y, optimizer=GradientDescent(step), rng=np.random.default_rng(0),
-        max_epochs=50, n_iter_no_change=None,
+        net,
+        W,
+        B,
+        X,
+        Y,
+        optimizer=GradientDescent(step),
+        rng=np.random.default_rng(0),
+        max_epochs=50,
+        n_iter_no_change=None,
     )
     assert all(b <= a + 1e-15 for a, b in zip(history.loss, history.loss[1:]))
 
@@ -68,8 +83,17 @@ def test_barzilai_borwein_reaches_the_lbfgs_optimum():
     net = Network((3, 1), head="sigmoid")
     W0, B0 = net.init_params(None, np, np.float64)
     W1, B1, h1 = train(
-        net, W0, B0, X, Y, optimizer=BarzilaiBorwein(lipschitz_learning_rate(net, X, l2=0.05)),
-        rng=np.random.default_rng(0), l2=0.05, max_epochs=500, n_iter_no_change=None, gtol=1e-9,
+        net,
+        W0,
+        B0,
+        X,
+        Y,
+        optimizer=BarzilaiBorwein(lipschitz_learning_rate(net, X, l2=0.05)),
+        rng=np.random.default_rng(0),
+        l2=0.05,
+        max_epochs=500,
+        n_iter_no_change=None,
+        gtol=1e-9,
     )
     W2, B2, _ = train_lbfgs(net, W0, B0, X, Y, l2=0.05, tol=1e-10)
     assert h1.converged
@@ -97,8 +121,15 @@ def test_callback_can_stop_training_and_sees_every_epoch():
         return info["epoch"] == 4
 
     _, _, history = train(
-        net, W, B, X, Y, optimizer=GradientDescent(0.1), rng=np.random.default_rng(0),
-        callbacks=[callback], max_epochs=100,
+        net,
+        W,
+        B,
+        X,
+        Y,
+        optimizer=GradientDescent(0.1),
+        rng=np.random.default_rng(0),
+        callbacks=[callback],
+        max_epochs=100,
     )
     assert seen == [1, 2, 3, 4] and history.n_epochs == 4
     assert all(math.isfinite(v) for v in history.loss)

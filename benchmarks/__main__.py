@@ -1,0 +1,65 @@
+"""Run the benchmark suite: ``python -m benchmarks [--quick] [--output FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# OpenBLAS kernel overrides that some machines set make float32 GEMM about 2x slower; drop them
+# for this process only (they must be gone before NumPy loads), never in tests or CI.
+_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+if any(name in os.environ for name in _OVERRIDES):
+    env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
+    os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *sys.argv[1:]], env)
+
+from . import loops  # noqa: E402
+from ._timing import machine  # noqa: E402
+
+CASES = [loops]
+
+
+def render(results: list[dict], info: dict, quick: bool) -> str:
+    lines = ["# Benchmarks", ""]
+    lines.append(
+        "Made by `python -m benchmarks`"
+        + (" --quick (small sizes; not the committed table)" if quick else "")
+        + ". Times are medians of interleaved repeats in one process run; ratios compare "
+        "contenders measured side by side."
+    )
+    lines += ["", "## Machine", ""]
+    lines += [f"- {key}: {value}" for key, value in info.items()]
+    for result in results:
+        lines += ["", f"## {result['title']}", "", result["setup"], ""]
+        lines.append("| " + " | ".join(result["header"]) + " |")
+        lines.append("|" + "---|" * len(result["header"]))
+        lines += ["| " + " | ".join(row) + " |" for row in result["rows"]]
+        for note in result.get("notes", []):
+            lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
+    parser.add_argument(
+        "--output", help="write the Markdown table here (default: BENCHMARKS.md unless --quick)"
+    )
+    args = parser.parse_args(argv)
+    results = []
+    for case in CASES:
+        print(f"running: {case.TITLE}", file=sys.stderr, flush=True)
+        results.append(case.run(quick=args.quick))
+    text = render(results, machine(), args.quick)
+    output = args.output or (None if args.quick else "BENCHMARKS.md")
+    if output:
+        tmp = f"{output}.tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, output)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The command line, run as a user runs it: a subprocess, exit codes, stdout and stderr."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def vectorlearn(*args, check=False):
+    return subprocess.run(
+        [sys.executable, "-m", "vectorlearn", *args], capture_output=True, text=True, check=check
+    )
+
+
+def test_train_with_no_arguments_trains_on_the_builtin_data():
+    result = vectorlearn("train")
+    assert result.returncode == 0, result.stderr
+    assert "cost" in result.stderr  # the cost is printed as it trains
+    assert "breast_cancer" in result.stdout and "validation" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_train_json_is_one_object_with_the_promised_fields():
+    result = vectorlearn("train", "--json", "--quiet")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["model"] == "LogisticRegression" and report["dataset"] == "breast_cancer"
+    for split in ("train", "validation"):
+        assert set(report[split]) >= {"accuracy", "log_loss"}
+        assert 0.9 <= report[split]["accuracy"] <= 1.0
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs"])
+def test_train_other_datasets_and_solvers(solver):
+    result = vectorlearn("train", "--dataset", "iris", "--solver", solver, "--json", "--quiet")
+    assert json.loads(result.stdout)["validation"]["accuracy"] > 0.85
+
+
+def test_help_explains_every_option():
+    top = vectorlearn("--help", check=True).stdout
+    assert "train" in top
+    text = vectorlearn("train", "--help", check=True).stdout
+    for option in ("--dataset", "--solver", "--learning-rate", "--epochs", "--json", "--quiet"):
+        assert option in text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--learning-rate", "-1"],
+        ["train", "--learning-rate", "fast"],
+        ["train", "--epochs", "0"],
+        ["train", "--validation-fraction", "1.5"],
+        ["train", "--dataset", "nope"],
+        ["frobnicate"],
+    ],
+)
+def test_bad_options_exit_2_without_a_traceback(args):
+    result = vectorlearn(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and result.stderr.strip()
