@@ -198,3 +198,36 @@ def test_init_is_zero_for_convex_models_and_seeded_otherwise():
     W2, _ = net.init_params(np.random.default_rng(5), np, "float64")
     np.testing.assert_array_equal(W1[0], W2[0])
     assert np.std(W1[0]) == pytest.approx(math.sqrt(2 / 30), rel=0.15)  # He for ReLU
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("head", ["sigmoid", "softmax", "identity"])
+def test_whole_network_gradients(depth, activation, head):
+    """Every activation x head x depth 1..4, with L2 and example weights, in float64."""
+    sizes = (4, *[5] * (depth - 1), 3)
+    rng, X, Y = _problem(head, sizes, m=7, seed=depth)
+    net = Network(sizes, activation=activation, head=head)
+    W, B = net.init_params(rng, np, "float64")
+    B = [b + rng.normal(scale=0.1, size=b.shape) for b in B]  # nonzero intercepts too
+    S = rng.random((1, 7)) + 0.5
+    errors = check_network(net, W, B, X, Y, S=S, l2=0.05)
+    assert max(errors.values()) < TOL, errors
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_dropout_gradients_with_a_fixed_mask(activation):
+    from vectorlearn.core.network import make_dropout_masks
+
+    sizes = (4, 6, 5, 2)
+    rng, X, Y = _problem("softmax", sizes, m=8, seed=7)
+    net = Network(sizes, activation=activation, head="softmax")
+    W, B = net.init_params(rng, np, "float64")
+    masks = make_dropout_masks(net, 0.4, 8, rng, X)
+    assert len(masks) == 2 and set(np.unique(masks[0])) <= {0.0, 1 / 0.6}
+    errors = check_network(net, W, B, X, Y, l2=0.01, masks=masks)
+    assert max(errors.values()) < TOL, errors
+    # and the mask really drops units: the cost differs from the one without dropout
+    assert float(net.cost_and_gradients(W, B, X, Y, masks=masks)[0]) != pytest.approx(
+        float(net.cost_and_gradients(W, B, X, Y)[0])
+    )

@@ -9,7 +9,7 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .estimators import LogisticRegression
+from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .gradcheck import check_gradients
 
 try:
@@ -17,4 +17,4 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-__all__ = ["LogisticRegression", "__version__", "check_gradients"]
+__all__ = ["LogisticRegression", "MLPClassifier", "MLPRegressor", "__version__", "check_gradients"]

@@ -133,14 +133,24 @@ class NetworkEstimator(BaseEstimator):
 class ClassifierTargets:
     """Label encoding for classifiers: ``classes_``, targets ``Y`` (n_L, m), probabilities."""
 
+    _multilabel_allowed = False
+
     def _encode_targets(self, y, dtype):
-        """Set ``classes_``; return ``Y`` (n_L, m) and the output head's name."""
+        """Set ``classes_``; return ``Y`` (n_L, m) and the output head's name.
+
+        Two classes give one sigmoid output, more give softmax over one output per class, and a
+        multilabel indicator matrix (m, k) gives k independent sigmoid outputs.
+        """
         check_classification_targets(y)
-        kind = type_of_target(y)
-        if kind == "multilabel-indicator":
-            raise ValueError(
-                f"{type(self).__name__} does not take multilabel targets; use MLPClassifier."
-            )
+        if type_of_target(y) == "multilabel-indicator":
+            if not self._multilabel_allowed:
+                raise ValueError(
+                    f"{type(self).__name__} does not take multilabel targets; use MLPClassifier."
+                )
+            self.classes_ = np.arange(y.shape[1])
+            return np.asarray(y, dtype=dtype).T, "sigmoid"  # (k, m)
+        if y.ndim == 2:
+            y = y[:, 0] if y.shape[1] == 1 else y
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = self.classes_.shape[0]
         if n_classes < 2:
@@ -157,8 +167,14 @@ class ClassifierTargets:
         K = self._network_outputs(X, logits=True)
         return K[:, 0] if K.shape[1] == 1 else K
 
+    def _is_multilabel(self) -> bool:
+        return getattr(self, "out_activation_", None) == "sigmoid" and self.n_outputs_ > 1
+
     def predict_proba(self, X):
-        """Class probabilities, (m, n_classes), in the order of ``classes_``."""
+        """Class probabilities, (m, n_classes), in the order of ``classes_``.
+
+        For multilabel targets, each column is the probability of its label on its own.
+        """
         H = self._network_outputs(X, logits=False)  # (m, n_L)
         if H.shape[1] == 1:
             return np.hstack([1 - H, H])
@@ -168,8 +184,10 @@ class ClassifierTargets:
         return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """The most probable class of each example, (m,)."""
+        """The most probable class of each example, (m,); a 0/1 matrix (m, k) for multilabel."""
         scores = self.decision_function(X)
+        if self._is_multilabel():
+            return (scores > 0).astype(int)
         index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
         return self.classes_[index]
 

@@ -1,0 +1,363 @@
+"""Multi-layer perceptrons: ``MLPClassifier`` and ``MLPRegressor`` on the same vectorized core.
+
+"The deeper it goes, the more features it can extract": each hidden layer ``A_l = g(W_l^T A_{l-1}
++ B_l)`` builds new features from the last, and the output layer is logistic regression (or
+linear regression) on the deepest ones. ``hidden_layer_sizes=()`` is exactly
+``LogisticRegression``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+
+from .. import _params as p
+from ..core.network import Network
+from ..core.optimizers import Adam, GradientDescent, Momentum
+from ..core.schedules import make_schedule
+from ..core.training import TrainingDiverged
+from ._base import ClassifierTargets, NetworkEstimator, make_rng, validate_params
+
+ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
+
+
+class BaseMLP(NetworkEstimator):
+    """Shared by both MLPs: parameters, the fit procedure, fitted attributes."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": p.Constraint(
+            lambda v: isinstance(v, (tuple, list, numbers.Integral)) and not isinstance(v, bool),
+            "a tuple of positive integers (one per hidden layer; () for none)",
+        ),
+        "activation": p.one_of("relu", "leaky_relu", "tanh", "sigmoid", "logistic", "identity"),
+        "solver": p.one_of("adam", "momentum", "gd", "lbfgs"),
+        "alpha": p.real(0),
+        "batch_size": p.integer(1) | p.one_of("auto", None),
+        "learning_rate": p.one_of("constant", "invscaling", "step", "exponential", "adaptive"),
+        "learning_rate_init": p.real(0, low_open=True),
+        "power_t": p.real(0),
+        "max_iter": p.integer(1),
+        "shuffle": p.boolean,
+        "random_state": p.random_state,
+        "tol": p.real(0),
+        "verbose": p.integer(0) | p.boolean,
+        "warm_start": p.boolean,
+        "momentum": p.real(0, 1),
+        "nesterovs_momentum": p.boolean,
+        "early_stopping": p.boolean,
+        "validation_fraction": p.real(0, 1, low_open=True, high_open=True),
+        "monitor": p.one_of("loss", "score"),
+        "beta_1": p.real(0, 1, high_open=True),
+        "beta_2": p.real(0, 1, high_open=True),
+        "epsilon": p.real(0, low_open=True),
+        "n_iter_no_change": p.integer(1),
+        "dropout": p.real(0, 1, high_open=True),
+        "dtype": p.one_of("float32", "float64", None),
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        monitor="loss",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        dropout=0.0,
+        dtype="float32",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.monitor = monitor
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.dtype = dtype
+
+    # ---- checks ------------------------------------------------------------------------------
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        for size in sizes:
+            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+                raise ValueError(
+                    f"hidden_layer_sizes must hold positive integers, one per hidden layer; got "
+                    f"{self.hidden_layer_sizes!r}. Use () for no hidden layer."
+                )
+        return tuple(int(s) for s in sizes)
+
+    def _batch_size(self, m: int) -> int | None:
+        if self.solver == "lbfgs" or self.batch_size is None:
+            return None
+        if self.batch_size == "auto":
+            return min(200, m)
+        if self.batch_size > m:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {m} training examples; "
+                f"using {m} (full batch).",
+                UserWarning,
+                stacklevel=3,
+            )
+            return m
+        return self.batch_size
+
+    def _optimizer(self):
+        rate = self.learning_rate_init
+        if self.solver == "adam":
+            return Adam(rate, self.beta_1, self.beta_2, self.epsilon)
+        if self.solver == "momentum":
+            return Momentum(rate, self.momentum, self.nesterovs_momentum)
+        return GradientDescent(rate)
+
+    def _schedule(self):
+        options = {"power_t": self.power_t} if self.learning_rate == "invscaling" else {}
+        if self.learning_rate == "adaptive":
+            options = {"tol": self.tol}
+        return make_schedule(self.learning_rate, self.learning_rate_init, **options)
+
+    # ---- fit ---------------------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight, class_weight, callbacks):
+        validate_params(self)
+        hidden = self._hidden_sizes()
+        warm = self.warm_start and hasattr(self, "coefs_")
+        X, y = self._validate_input(X, y, reset=not warm, multi_output=True)  # X: (m, n)
+        Y, head = self._encode_targets(y, X.dtype)  # (n_out, m)
+        S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
+        rng = make_rng(self.random_state)
+        network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
+        if warm and [w.shape for w in self.coefs_] == _weight_shapes(network):
+            W = [w.astype(X.dtype) for w in self.coefs_]
+            B = [b[:, np.newaxis].astype(X.dtype) for b in self.intercepts_]
+        else:
+            W, B = network.init_params(rng, np, X.dtype)
+
+        X_cols = X.T  # (n, m), a view
+        validation = None
+        if self.early_stopping:
+            train_idx, val_idx = self._validation_split(y, rng)
+            validation = (X_cols[:, val_idx], Y[:, val_idx], None if S is None else S[:, val_idx])
+            X_cols, Y = X_cols[:, train_idx], Y[:, train_idx]
+            S = None if S is None else S[:, train_idx] * (len(train_idx) / S[:, train_idx].sum())
+            total_weight *= len(train_idx) / X.shape[0]
+        l2 = self.alpha / total_weight  # J = mean loss + alpha / (2 m) sum ||W||^2
+
+        def scorer(W_, B_):
+            return self._score_columns(network, W_, B_, validation[0], validation[1])
+
+        try:
+            W, B = self._run_solver(
+                network,
+                W,
+                B,
+                X_cols,
+                Y,
+                S,
+                l2,
+                optimizer=self._optimizer(),
+                rng=rng,
+                callbacks=callbacks,
+                batch_size=self._batch_size(X_cols.shape[1]),
+                shuffle=self.shuffle,
+                n_iter_no_change=self.n_iter_no_change,
+                schedule=self._schedule(),
+                dropout=self.dropout,
+                validation=validation,
+                early_stopping=self.early_stopping,
+                monitor=self.monitor,
+                scorer=scorer if validation is not None else None,
+            )
+        except TrainingDiverged as error:
+            self._store(network, error.W, error.B)  # the last weights with a finite cost
+            raise
+        self._store(network, W, B)
+        history = self.history_
+        self.validation_loss_curve_ = history.validation_loss if self.early_stopping else None
+        self.validation_scores_ = history.validation_score if self.early_stopping else None
+        self.best_epoch_ = history.best_epoch
+        if self.early_stopping:
+            self.best_validation_score_ = history.validation_score[history.best_epoch - 1]
+        return self
+
+    def _activation(self) -> str:
+        return ACTIVATION_ALIASES.get(self.activation, self.activation)
+
+    def _validation_split(self, y, rng):
+        m = y.shape[0]
+        stratify = y if self._stratify() else None
+        try:
+            train_idx, val_idx = train_test_split(
+                np.arange(m),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=int(rng.integers(2**31 - 1)),
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"the validation split (validation_fraction={self.validation_fraction} of {m} "
+                f"examples) is too small to hold every class ({error}); raise "
+                "validation_fraction, add data, or set early_stopping=False."
+            ) from None
+        if min(len(train_idx), len(val_idx)) < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves an empty training or "
+                f"validation set with {m} examples; change it or set early_stopping=False."
+            )
+        return train_idx, val_idx
+
+    def _stratify(self) -> bool:
+        return False
+
+    def _store(self, network, W, B):
+        self.coefs_ = [np.asarray(w) for w in W]  # W_l: (n_{l-1}, n_l), scikit-learn's shape
+        self.intercepts_ = [np.asarray(b)[:, 0] for b in B]  # B_l as (n_l,)
+        self.n_layers_ = network.n_layers + 1  # scikit-learn counts the input layer
+        self.n_outputs_ = network.sizes[-1]
+        self.out_activation_ = network.head
+
+    def _fitted_network(self, dtype):
+        sizes = (self.coefs_[0].shape[0], *(w.shape[1] for w in self.coefs_))
+        network = Network(sizes, self._activation(), self.out_activation_)
+        W = [w.astype(dtype, copy=False) for w in self.coefs_]
+        B = [b[:, np.newaxis].astype(dtype, copy=False) for b in self.intercepts_]
+        return network, W, B
+
+    def summary(self, m="m", n_features=None) -> str:
+        """Each layer's ``W``, ``B``, ``K``, ``A`` shapes for ``m`` examples, and parameter counts.
+
+        On an unfitted model, give ``n_features``; the output layer is then shown with one unit
+        (one per class or target once fitted).
+        """
+        if hasattr(self, "coefs_"):
+            return super().summary(m)
+        if n_features is None:
+            raise ValueError("summary() of an unfitted model needs n_features=")
+        sizes = (int(n_features), *self._hidden_sizes(), 1)
+        head = "identity" if isinstance(self, RegressorMixin) else "sigmoid"
+        return Network(sizes, self._activation(), head).summary(m)
+
+
+def _weight_shapes(network):
+    return [(a, b) for a, b in zip(network.sizes[:-1], network.sizes[1:])]
+
+
+class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
+    """A multi-layer perceptron classifier: binary, multi-class and multilabel.
+
+    Parameters follow scikit-learn's ``MLPClassifier`` where they exist, with these additions
+    and differences:
+
+    - ``solver``: ``"gd"`` (plain gradient descent), ``"momentum"`` (``momentum``,
+      ``nesterovs_momentum``), ``"adam"`` or ``"lbfgs"``.
+    - ``activation`` adds ``"leaky_relu"``; ``"sigmoid"`` and ``"logistic"`` are the same.
+    - ``learning_rate`` adds the schedules ``"step"`` and ``"exponential"``.
+    - ``alpha``: the cost is ``mean loss + alpha / (2 m) sum ||W||^2`` with ``m`` the number of
+      training examples on every mini-batch, so the minimum does not depend on ``batch_size``.
+    - ``batch_size=None`` trains on the full batch.
+    - ``early_stopping`` holds out a stratified ``validation_fraction``, watches the validation
+      ``monitor`` (``"loss"``, the default, or ``"score"``, accuracy) and restores the weights of
+      the best epoch.
+    - ``dropout``: inverted dropout on the hidden layers while training.
+    - ``dtype``: ``"float32"`` (default, fast) or ``"float64"``; None keeps the input's.
+    - ``class_weight``: None, ``"balanced"`` or ``{class: weight}``.
+
+    Attributes
+    ----------
+    classes_, coefs_, intercepts_, n_layers_, n_outputs_, out_activation_, n_iter_,
+    loss_curve_, validation_loss_curve_, validation_scores_, best_epoch_,
+    n_features_in_, feature_names_in_
+    """
+
+    _multilabel_allowed = True
+    _parameter_constraints = {**BaseMLP._parameter_constraints, "class_weight": p.class_weight}
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, class_weight=None, **kw):
+        super().__init__(hidden_layer_sizes, activation, **kw)
+        self.class_weight = class_weight
+
+    def fit(self, X, y, sample_weight=None, *, callbacks=()):
+        """Fit on ``X`` (m, n_features) and ``y`` (m,) labels or an (m, k) 0/1 label matrix."""
+        return self._fit(X, y, sample_weight, self.class_weight, callbacks)
+
+    def _stratify(self) -> bool:
+        return getattr(self, "classes_", None) is not None and not self._is_multilabel_target
+
+    def _encode_targets(self, y, dtype):
+        Y, head = super()._encode_targets(y, dtype)
+        self._is_multilabel_target = head == "sigmoid" and Y.shape[0] > 1
+        return Y, head
+
+    def _score_columns(self, network, W, B, X_cols, Y):
+        K = network.logits(W, B, X_cols)  # (n_L, m)
+        if K.shape[0] == 1 or self._is_multilabel_target:
+            return float(np.mean(np.all((K > 0) == (Y > 0.5), axis=0)))
+        return float(np.mean(np.argmax(K, axis=0) == np.argmax(Y, axis=0)))
+
+
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """A multi-layer perceptron regressor (one or several targets), identity output, squared
+    error ``L = ||K - Y||^2 / 2``. Parameters as in :class:`MLPClassifier` (``monitor="score"``
+    watches R^2)."""
+
+    def fit(self, X, y, sample_weight=None, *, callbacks=()):
+        """Fit on ``X`` (m, n_features) and ``y`` (m,) or (m, n_targets)."""
+        return self._fit(X, y, sample_weight, None, callbacks)
+
+    def _validate_input(self, X, y=None, *, reset, multi_output=False):
+        if y is None:
+            return super()._validate_input(X, reset=reset)
+        X, y = super()._validate_input(X, y, reset=reset, multi_output=True)
+        return X, np.asarray(y, dtype=X.dtype)
+
+    def _encode_targets(self, y, dtype):
+        self._y_ndim = y.ndim
+        Y = y.reshape(y.shape[0], -1).T.astype(dtype)  # (n_targets, m)
+        return Y, "identity"
+
+    def _score_columns(self, network, W, B, X_cols, Y):
+        return float(r2_score(Y.T, network.logits(W, B, X_cols).T))
+
+    def predict(self, X):
+        """Predicted targets, (m,) or (m, n_targets) like the ``y`` given to ``fit``."""
+        H = self._network_outputs(X, logits=False)  # (m, n_targets)
+        return H[:, 0] if self._y_ndim == 1 else H

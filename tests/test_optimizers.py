@@ -1,0 +1,63 @@
+"""Optimizers return new parameters, never mutate; their updates follow their formulas."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vectorlearn.core.optimizers import Adam, GradientDescent, Momentum
+from vectorlearn.core.schedules import make_schedule
+
+
+@pytest.mark.parametrize(
+    "optimizer", [GradientDescent(0.1), Momentum(0.1), Momentum(0.1, nesterov=True), Adam(0.1)]
+)
+def test_step_returns_new_arrays_and_leaves_inputs_alone(optimizer):
+    params, grads = (
+        [np.array([1.0, 2.0]), np.array([[3.0]])],
+        [np.array([0.5, -0.5]), np.ones((1, 1))],
+    )
+    before = [p.copy() for p in params]
+    new = optimizer.step(params, grads)
+    for p, b, n in zip(params, before, new):
+        np.testing.assert_array_equal(p, b)
+        assert n is not p and n.shape == p.shape and not np.array_equal(n, p)
+
+
+def test_momentum_by_hand():
+    opt = Momentum(learning_rate=0.1, momentum=0.9)
+    w = [np.array([1.0])]
+    w = opt.step(w, [np.array([1.0])])  # V = -0.1, W = 0.9
+    w = opt.step(w, [np.array([1.0])])  # V = 0.9 * -0.1 - 0.1 = -0.19, W = 0.71
+    assert w[0][0] == pytest.approx(0.71)
+    nesterov = Momentum(learning_rate=0.1, momentum=0.9, nesterov=True)
+    w = nesterov.step([np.array([1.0])], [np.array([1.0])])  # W + 0.9 * -0.1 - 0.1 = 0.81
+    assert w[0][0] == pytest.approx(0.81)
+
+
+def test_adam_first_step_moves_each_parameter_by_the_learning_rate():
+    """After bias correction, Adam's first step is alpha * sign(g) (up to epsilon)."""
+    opt = Adam(learning_rate=0.01)
+    (w,) = opt.step([np.array([1.0, 1.0])], [np.array([3.0, -1e-3])])
+    np.testing.assert_allclose(w, [0.99, 1.01], atol=1e-5)  # epsilon shortens tiny steps a bit
+    assert opt.t == 1
+
+
+def test_adam_minimizes_a_quadratic():
+    opt = Adam(learning_rate=0.1)
+    w = [np.array([5.0, -3.0])]
+    for _ in range(500):
+        w = opt.step(w, [2 * w[0]])
+    assert np.abs(w[0]).max() < 1e-2
+
+
+def test_schedules():
+    assert make_schedule("constant", 0.1).rate(9, None) == 0.1
+    assert make_schedule("invscaling", 0.1).rate(3, None) == pytest.approx(0.05)
+    assert make_schedule("step", 0.1).rate(10, None) == pytest.approx(0.05)
+    assert make_schedule("exponential", 0.1).rate(2, None) == pytest.approx(0.1 * 0.95**2)
+    plateau = make_schedule("adaptive", 0.1)
+    rates = [plateau.rate(e, c) for e, c in enumerate([None, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5])]
+    assert rates[:4] == [0.1, 0.1, 0.1, 0.1] and math.isclose(rates[4], 0.02)
+    with pytest.raises(ValueError, match="schedule"):
+        make_schedule("cosine", 0.1)
