@@ -13,10 +13,10 @@ if any(name in os.environ for name in _OVERRIDES):
     env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
     os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *sys.argv[1:]], env)
 
-from . import loops  # noqa: E402
+from . import loops, mlp  # noqa: E402
 from ._timing import machine  # noqa: E402
 
-CASES = [loops]
+CASES = [loops, mlp]
 
 
 def render(results: list[dict], info: dict, quick: bool) -> str:

@@ -66,10 +66,15 @@ def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffl
 
 
 def columns(A, idx, xp):
-    """``A[:, idx]`` for an (n, m) array, or ``A`` itself when ``idx`` is None."""
+    """``A[:, idx]`` for an (n, m) array, or ``A`` itself when ``idx`` is None.
+
+    The estimators hand the core ``X.T`` of a row-major ``X``: examples are columns, but each
+    example's features are contiguous in memory. So the batch is gathered as rows of ``A.T``
+    (a cheap gather of contiguous rows) and transposed back, a view.
+    """
     if A is None or idx is None:
         return A
-    return xp.take(A, xp.asarray(idx, device=device(A)), axis=1)
+    return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
 
 
 def data_cost(network: Network, W, B, X, Y, S=None):

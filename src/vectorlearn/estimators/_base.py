@@ -148,7 +148,7 @@ class ClassifierTargets:
                     f"{type(self).__name__} does not take multilabel targets; use MLPClassifier."
                 )
             self.classes_ = np.arange(y.shape[1])
-            return np.asarray(y, dtype=dtype).T, "sigmoid"  # (k, m)
+            return np.asarray(y, dtype=dtype).T, "sigmoid"  # (k, m), a view of the rows
         if y.ndim == 2:
             y = y[:, 0] if y.shape[1] == 1 else y
         self.classes_, y_index = np.unique(y, return_inverse=True)
@@ -160,7 +160,8 @@ class ClassifierTargets:
             )
         if n_classes == 2:
             return (y_index == 1).astype(dtype)[np.newaxis, :], "sigmoid"  # (1, m)
-        return (y_index == np.arange(n_classes)[:, np.newaxis]).astype(dtype), "softmax"  # (k, m)
+        one_hot = (y_index[:, np.newaxis] == np.arange(n_classes)).astype(dtype)  # (m, k)
+        return one_hot.T, "softmax"  # (k, m), a view: each example's row stays contiguous
 
     def decision_function(self, X):
         """Logits: (m,) for two classes (positive favours ``classes_[1]``), else (m, n_classes)."""

@@ -351,7 +351,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _encode_targets(self, y, dtype):
         self._y_ndim = y.ndim
-        Y = y.reshape(y.shape[0], -1).T.astype(dtype)  # (n_targets, m)
+        Y = y.reshape(y.shape[0], -1).astype(dtype).T  # (n_targets, m), a view of the rows
         return Y, "identity"
 
     def _score_columns(self, network, W, B, X_cols, Y):
