@@ -1,5 +1,11 @@
 """Shared fixtures: the array namespaces the core is tested on."""
 
+import os
+
+# scikit-learn's check_array_api_input runs only when SciPy's array-API mode is on, and SciPy
+# reads this once, at import: set it before anything imports SciPy, so that check runs too.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 

@@ -260,9 +260,9 @@ def train_lbfgs(network, W, B, X, Y, *, S=None, l2=0.0, max_iter=100, tol=1e-4, 
 def lipschitz_learning_rate(network: Network, X, S=None, l2=0.0, n_power_iterations=30):
     """A safe fixed step ``1 / Lip`` for a network without hidden layers (a convex model).
 
-    The cost's gradient is Lipschitz with constant ``Lip = c * max(S) * sigma_max(X1)^2 / m + l2``,
-    where ``X1`` is ``X`` with a row of ones for the intercept, ``sigma_max`` its largest singular
-    value (estimated by power iteration, then inflated by 5%), and ``c`` bounds the head's
+    The cost's gradient is Lipschitz with constant ``Lip = c * sigma_max(X1 diag(S) X1^T) / m +
+    l2``, where ``X1`` is ``X`` with a row of ones for the intercept, ``sigma_max`` the largest
+    eigenvalue (estimated by power iteration, then inflated by 5%), and ``c`` bounds the head's
     curvature: 1/4 for sigmoid, 1/2 for softmax, 1 for identity.
     """
     if network.n_layers != 1:
@@ -270,18 +270,19 @@ def lipschitz_learning_rate(network: Network, X, S=None, l2=0.0, n_power_iterati
     xp = namespace(X)
     m = X.shape[1]
     v = xp.ones((X.shape[0], 1), dtype=X.dtype, device=device(X))  # (n_0, 1)
-    v_b = 1.0
-    sigma2 = 0.0
+    v_b = 1.0  # the entry of v for the row of ones
+    eigenvalue = 0.0
     for _ in range(n_power_iterations):
         u = xp.matmul(v.T, X) + v_b  # (1, m): X1^T v
-        v_new = xp.matmul(X, u.T)  # (n_0, 1): X1 u
+        if S is not None:
+            u = S * u
+        v_new = xp.matmul(X, u.T)  # (n_0, 1): X1 diag(S) X1^T v
         v_b_new = float(xp.sum(u))
         norm = math.sqrt(float(xp.sum(v_new * v_new)) + v_b_new**2)
         if norm == 0.0:
             break
-        sigma2 = norm / math.sqrt(float(xp.sum(v * v)) + v_b**2)
+        eigenvalue = norm / math.sqrt(float(xp.sum(v * v)) + v_b**2)
         v, v_b = v_new / norm, v_b_new / norm
     curvature = {"sigmoid": 0.25, "softmax": 0.5, "identity": 1.0}[network.head]
-    s_max = 1.0 if S is None else float(xp.max(S))
-    lip = curvature * s_max * 1.05 * sigma2 / m + float(l2)
+    lip = curvature * 1.05 * eigenvalue / m + float(l2)
     return 1.0 / lip if lip > 0 else 1.0

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -20,6 +20,7 @@ from ..core.network import Network
 from ..core.training import train, train_lbfgs
 
 FLOAT_DTYPES = (np.float64, np.float32)
+NO_Y = "no_validation"  # scikit-learn's marker for "validate X alone"
 
 
 class NetworkEstimator(BaseEstimator):
@@ -28,12 +29,12 @@ class NetworkEstimator(BaseEstimator):
     _parameter_constraints: dict = {}
 
     # ---- input -------------------------------------------------------------------------------
-    def _validate_input(self, X, y=None, *, reset: bool, multi_output: bool = False):
+    def _validate_input(self, X, y=NO_Y, *, reset: bool, multi_output: bool = False):
         """Return ``X`` as a finite float array (m, n) (and ``y``), with a clear error otherwise."""
         dtype = self._dtype() or list(FLOAT_DTYPES)
         try:
-            if y is None:
-                return validate_data(self, X, reset=reset, dtype=dtype)
+            if isinstance(y, str) and y == NO_Y:  # prediction: float64 input predicts in float64
+                return validate_data(self, X, reset=reset, dtype=list(FLOAT_DTYPES))
             return validate_data(
                 self, X, y, reset=reset, dtype=dtype, multi_output=multi_output, y_numeric=False
             )
@@ -150,7 +151,12 @@ class ClassifierTargets:
             self.classes_ = np.arange(y.shape[1])
             return np.asarray(y, dtype=dtype).T, "sigmoid"  # (k, m), a view of the rows
         if y.ndim == 2:
-            y = y[:, 0] if y.shape[1] == 1 else y
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected; using y.ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            y = y.ravel()
         self.classes_, y_index = np.unique(y, return_inverse=True)
         n_classes = self.classes_.shape[0]
         if n_classes < 2:

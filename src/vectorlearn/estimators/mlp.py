@@ -21,7 +21,7 @@ from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
 from ..core.schedules import make_schedule
 from ..core.training import TrainingDiverged
-from ._base import ClassifierTargets, NetworkEstimator, make_rng, validate_params
+from ._base import NO_Y, ClassifierTargets, NetworkEstimator, make_rng, validate_params
 
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
 
@@ -311,9 +311,70 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
     _multilabel_allowed = True
     _parameter_constraints = {**BaseMLP._parameter_constraints, "class_weight": p.class_weight}
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, class_weight=None, **kw):
-        super().__init__(hidden_layer_sizes, activation, **kw)
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        class_weight=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        monitor="loss",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        dropout=0.0,
+        dtype="float32",
+    ):
+        # scikit-learn reads the parameters from this signature, so it is spelled out in full.
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            monitor=monitor,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            dropout=dropout,
+            dtype=dtype,
+        )
         self.class_weight = class_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
 
     def fit(self, X, y, sample_weight=None, *, callbacks=()):
         """Fit on ``X`` (m, n_features) and ``y`` (m,) labels or an (m, k) 0/1 label matrix."""
@@ -339,12 +400,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     error ``L = ||K - Y||^2 / 2``. Parameters as in :class:`MLPClassifier` (``monitor="score"``
     watches R^2)."""
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
     def fit(self, X, y, sample_weight=None, *, callbacks=()):
         """Fit on ``X`` (m, n_features) and ``y`` (m,) or (m, n_targets)."""
         return self._fit(X, y, sample_weight, None, callbacks)
 
-    def _validate_input(self, X, y=None, *, reset, multi_output=False):
-        if y is None:
+    def _validate_input(self, X, y=NO_Y, *, reset, multi_output=False):
+        if isinstance(y, str) and y == NO_Y:
             return super()._validate_input(X, reset=reset)
         X, y = super()._validate_input(X, y, reset=reset, multi_output=True)
         return X, np.asarray(y, dtype=X.dtype)
