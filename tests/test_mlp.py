@@ -362,3 +362,60 @@ def test_divergence_stops_with_the_epoch_and_keeps_finite_weights():
     with pytest.raises(TrainingDiverged, match="epoch \\d+.*smaller learning rate"):
         model.fit(X * 100, y)
     assert all(np.all(np.isfinite(w)) for w in model.coefs_)
+
+
+def test_partial_fit_learns_from_a_stream_of_chunks():
+    X_train, X_test, y_train, y_test = split(*load_digits(return_X_y=True))
+    model = MLPClassifier((64,), learning_rate_init=0.01, random_state=0)
+    classes = np.unique(y_train)
+    chunks = np.array_split(np.arange(X_train.shape[0]), 5)
+    for _ in range(4):
+        for chunk in chunks:
+            model.partial_fit(X_train[chunk], y_train[chunk], classes=classes)
+    assert model.n_iter_ == 20 and len(model.loss_curve_) == 20
+    assert model.score(X_test, y_test) > 0.93
+    assert model.loss_curve_[-1] < model.loss_curve_[0] / 5
+
+
+def test_partial_fit_continues_the_optimizer_state():
+    """partial_fit keeps Adam's moments and step count from one call to the next."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    options = {"hidden_layer_sizes": (8,), "batch_size": 10, "shuffle": False, "random_state": 0}
+    a = MLPClassifier(**options)
+    a.partial_fit(X[:75], y[:75], classes=[0, 1, 2])
+    a.partial_fit(X[75:], y[75:])
+    b = MLPClassifier(**options)
+    b.partial_fit(X[:75], y[:75], classes=[0, 1, 2])
+    b._optimizer = b._make_optimizer()  # forgetting Adam's moments changes the second step
+    b.partial_fit(X[75:], y[75:])
+    assert not np.allclose(a.coefs_[0], b.coefs_[0])
+    assert a._optimizer.t == 2 * 8  # 75 examples in batches of 10, twice
+
+
+def test_partial_fit_bad_calls():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="classes must be given"):
+        MLPClassifier().partial_fit(X, y)
+    model = MLPClassifier((4,)).partial_fit(X[:50], y[:50], classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="not in classes"):
+        model.partial_fit(X[:5], np.array([0, 1, 7, 1, 0]))
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:5, :3], y[:5])
+    with pytest.raises(ValueError, match="mini-batch solver"):
+        MLPClassifier(solver="lbfgs").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_partial_fit_on_the_whole_data_equals_fit():
+    """N calls of partial_fit on the full data are N epochs of fit: same seed, same weights."""
+    X_train, _, y_train, _ = split(*load_diabetes(return_X_y=True))
+    options = {"hidden_layer_sizes": (16,), "learning_rate_init": 0.01, "random_state": 0}
+    streamed = MLPRegressor(**options)
+    for _ in range(15):
+        streamed.partial_fit(X_train, y_train / 100)
+    fitted = quietly(
+        MLPRegressor(max_iter=15, n_iter_no_change=100, **options), X_train, y_train / 100
+    )
+    for a, b in zip(streamed.coefs_, fitted.coefs_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(streamed.loss_curve_, fitted.loss_curve_)

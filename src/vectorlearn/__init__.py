@@ -7,14 +7,20 @@
 True
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from ._version import __version__
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
+from .export import to_onnx
 from .gradcheck import check_gradients
+from .persist import load, load_info, save
 
-try:
-    __version__ = version("vectorlearn")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
-
-__all__ = ["LogisticRegression", "MLPClassifier", "MLPRegressor", "__version__", "check_gradients"]
+__all__ = [
+    "LogisticRegression",
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+    "check_gradients",
+    "load",
+    "load_info",
+    "save",
+    "to_onnx",
+]

@@ -16,7 +16,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from . import __version__
+from ._version import __version__
 from .data import BUILTIN, DEFAULT_DATASET, load_builtin
 from .estimators import LogisticRegression
 

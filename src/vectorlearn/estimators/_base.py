@@ -72,7 +72,7 @@ class NetworkEstimator(BaseEstimator):
 
     # ---- training ------------------------------------------------------------------------------
     def _run_solver(self, network, W, B, X, Y, S, l2, *, optimizer, rng, callbacks, **options):
-        """Train with L-BFGS or the epoch loop; store ``n_iter_``, ``loss_curve_``; return W, B."""
+        """L-BFGS or the epoch loop; sets ``n_iter_``, ``loss_curve_``; return W, B, history."""
         if self.solver == "lbfgs":
             W, B, history = train_lbfgs(
                 network,
@@ -105,7 +105,6 @@ class NetworkEstimator(BaseEstimator):
             )
         self.n_iter_ = history.n_epochs
         self.loss_curve_ = history.loss
-        self.history_ = history
         if not history.converged and history.n_epochs >= self.max_iter:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
@@ -114,7 +113,7 @@ class NetworkEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        return W, B
+        return W, B, history
 
     # ---- prediction ----------------------------------------------------------------------------
     def _network_outputs(self, X, *, logits: bool):
@@ -136,11 +135,12 @@ class ClassifierTargets:
 
     _multilabel_allowed = False
 
-    def _encode_targets(self, y, dtype):
+    def _encode_targets(self, y, dtype, classes=None):
         """Set ``classes_``; return ``Y`` (n_L, m) and the output head's name.
 
         Two classes give one sigmoid output, more give softmax over one output per class, and a
-        multilabel indicator matrix (m, k) gives k independent sigmoid outputs.
+        multilabel indicator matrix (m, k) gives k independent sigmoid outputs. ``classes``, if
+        given, fixes the labels (``partial_fit``); ``y`` may then hold only some of them.
         """
         check_classification_targets(y)
         if type_of_target(y) == "multilabel-indicator":
@@ -157,7 +157,19 @@ class ClassifierTargets:
                 stacklevel=4,
             )
             y = y.ravel()
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if classes is None:
+            self.classes_, y_index = np.unique(y, return_inverse=True)
+        else:
+            self.classes_ = np.unique(classes)
+            y_index = np.searchsorted(self.classes_, y)
+            unknown = (y_index >= self.classes_.shape[0]) | (
+                self.classes_[np.minimum(y_index, self.classes_.shape[0] - 1)] != y
+            )
+            if np.any(unknown):
+                raise ValueError(
+                    f"y holds labels {np.unique(np.asarray(y)[unknown]).tolist()} that are not "
+                    f"in classes={self.classes_.tolist()}; give every label on the first call."
+                )
         n_classes = self.classes_.shape[0]
         if n_classes < 2:
             raise ValueError(

@@ -116,7 +116,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
                 optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, X_cols, S, l2))
             else:
                 optimizer = GradientDescent(self.learning_rate)
-        W, B = self._run_solver(
+        W, B, _ = self._run_solver(
             network,
             W,
             B,

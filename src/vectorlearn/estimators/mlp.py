@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from contextlib import contextmanager
 
+import array_api_compat.numpy as np_xp
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
@@ -20,7 +22,7 @@ from .. import _params as p
 from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
 from ..core.schedules import make_schedule
-from ..core.training import TrainingDiverged
+from ..core.training import TrainingDiverged, columns, train
 from ._base import NO_Y, ClassifierTargets, NetworkEstimator, make_rng, validate_params
 
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
@@ -142,7 +144,7 @@ class BaseMLP(NetworkEstimator):
             return m
         return self.batch_size
 
-    def _optimizer(self):
+    def _make_optimizer(self):
         rate = self.learning_rate_init
         if self.solver == "adam":
             return Adam(rate, self.beta_1, self.beta_2, self.epsilon)
@@ -164,11 +166,10 @@ class BaseMLP(NetworkEstimator):
         X, y = self._validate_input(X, y, reset=not warm, multi_output=True)  # X: (m, n)
         Y, head = self._encode_targets(y, X.dtype)  # (n_out, m)
         S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
-        rng = make_rng(self.random_state)
+        self._rng = rng = make_rng(self.random_state)
         network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
         if warm and [w.shape for w in self.coefs_] == _weight_shapes(network):
-            W = [w.astype(X.dtype) for w in self.coefs_]
-            B = [b[:, np.newaxis].astype(X.dtype) for b in self.intercepts_]
+            _, W, B = self._fitted_network(X.dtype)
         else:
             W, B = network.init_params(rng, np, X.dtype)
 
@@ -176,17 +177,21 @@ class BaseMLP(NetworkEstimator):
         validation = None
         if self.early_stopping:
             train_idx, val_idx = self._validation_split(y, rng)
-            validation = (X_cols[:, val_idx], Y[:, val_idx], None if S is None else S[:, val_idx])
-            X_cols, Y = X_cols[:, train_idx], Y[:, train_idx]
-            S = None if S is None else S[:, train_idx] * (len(train_idx) / S[:, train_idx].sum())
-            total_weight *= len(train_idx) / X.shape[0]
+            validation = tuple(columns(A, val_idx, np_xp) for A in (X_cols, Y, S))
+            X_cols, Y, S = (columns(A, train_idx, np_xp) for A in (X_cols, Y, S))
+            if S is not None:
+                total_weight *= float(np.sum(S)) / X.shape[0]
+                S = S * (S.shape[1] / np.sum(S))  # mean 1 again
+            else:
+                total_weight *= len(train_idx) / X.shape[0]
         l2 = self.alpha / total_weight  # J = mean loss + alpha / (2 m) sum ||W||^2
 
         def scorer(W_, B_):
             return self._score_columns(network, W_, B_, validation[0], validation[1])
 
-        try:
-            W, B = self._run_solver(
+        self._optimizer = self._make_optimizer()
+        with self._keeping_finite_weights(network):
+            W, B, history = self._run_solver(
                 network,
                 W,
                 B,
@@ -194,7 +199,7 @@ class BaseMLP(NetworkEstimator):
                 Y,
                 S,
                 l2,
-                optimizer=self._optimizer(),
+                optimizer=self._optimizer,
                 rng=rng,
                 callbacks=callbacks,
                 batch_size=self._batch_size(X_cols.shape[1]),
@@ -207,17 +212,74 @@ class BaseMLP(NetworkEstimator):
                 monitor=self.monitor,
                 scorer=scorer if validation is not None else None,
             )
-        except TrainingDiverged as error:
-            self._store(network, error.W, error.B)  # the last weights with a finite cost
-            raise
         self._store(network, W, B)
-        history = self.history_
         self.validation_loss_curve_ = history.validation_loss if self.early_stopping else None
         self.validation_scores_ = history.validation_score if self.early_stopping else None
         self.best_epoch_ = history.best_epoch
         if self.early_stopping:
             self.best_validation_score_ = history.validation_score[history.best_epoch - 1]
         return self
+
+    def _partial_fit(self, X, y, sample_weight, class_weight, classes, callbacks):
+        """One epoch over ``X``, ``y`` (a chunk of a stream), continuing from the last call."""
+        first = not hasattr(self, "coefs_")
+        if first:
+            validate_params(self)
+        if self.solver == "lbfgs":
+            raise ValueError(
+                "partial_fit needs a mini-batch solver: set solver to 'adam', 'momentum' or 'gd'."
+            )
+        hidden = self._hidden_sizes()
+        X, y = self._validate_input(X, y, reset=first, multi_output=True)  # X: (m, n)
+        Y, head = self._encode_targets(y, X.dtype, classes=classes, first_call=first)
+        S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
+        network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
+        if first:
+            self._rng = make_rng(self.random_state)
+            W, B = network.init_params(self._rng, np, X.dtype)
+        else:
+            _, W, B = self._fitted_network(X.dtype)
+            if [w.shape for w in W] != _weight_shapes(network):
+                raise ValueError(
+                    "partial_fit got data whose shape does not match the network "
+                    f"{network.sizes}; pass the same features and targets on every call."
+                )
+        if getattr(self, "_optimizer", None) is None:
+            self._optimizer = self._make_optimizer()
+        if getattr(self, "_rng", None) is None:
+            self._rng = make_rng(self.random_state)
+        with self._keeping_finite_weights(network):
+            W, B, history = train(
+                network,
+                W,
+                B,
+                X.T,
+                Y,
+                S=S,
+                l2=self.alpha / total_weight,
+                optimizer=self._optimizer,
+                rng=self._rng,
+                batch_size=self._batch_size(X.shape[0]),
+                max_epochs=1,
+                shuffle=self.shuffle,
+                n_iter_no_change=None,
+                dropout=self.dropout,
+                callbacks=callbacks,
+            )
+        self._store(network, W, B)
+        self.n_iter_ = getattr(self, "n_iter_", 0) + 1
+        self.loss_curve_ = [*getattr(self, "loss_curve_", []), *history.loss]
+        self.best_epoch_ = self.n_iter_
+        return self
+
+    @contextmanager
+    def _keeping_finite_weights(self, network):
+        """On divergence, keep the last weights with a finite cost as the model, then re-raise."""
+        try:
+            yield
+        except TrainingDiverged as error:
+            self._store(network, error.W, error.B)
+            raise
 
     def _activation(self) -> str:
         return ACTIVATION_ALIASES.get(self.activation, self.activation)
@@ -380,11 +442,25 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         """Fit on ``X`` (m, n_features) and ``y`` (m,) labels or an (m, k) 0/1 label matrix."""
         return self._fit(X, y, sample_weight, self.class_weight, callbacks)
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None, *, callbacks=()):
+        """Train one epoch on a chunk ``X`` (m, n_features), ``y`` (m,) of a stream.
+
+        ``classes``, every label the stream will hold, is required on the first call.
+        """
+        if classes is None and not hasattr(self, "classes_"):
+            raise ValueError(
+                "classes must be given on the first call to partial_fit: every label the "
+                "stream will hold, e.g. classes=np.unique(y_all)."
+            )
+        return self._partial_fit(X, y, sample_weight, self.class_weight, classes, callbacks)
+
     def _stratify(self) -> bool:
         return getattr(self, "classes_", None) is not None and not self._is_multilabel_target
 
-    def _encode_targets(self, y, dtype):
-        Y, head = super()._encode_targets(y, dtype)
+    def _encode_targets(self, y, dtype, classes=None, first_call=True):
+        if not first_call:
+            classes = self.classes_
+        Y, head = super()._encode_targets(y, dtype, classes=classes)
         self._is_multilabel_target = head == "sigmoid" and Y.shape[0] > 1
         return Y, head
 
@@ -415,7 +491,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         X, y = super()._validate_input(X, y, reset=reset, multi_output=True)
         return X, np.asarray(y, dtype=X.dtype)
 
-    def _encode_targets(self, y, dtype):
+    def partial_fit(self, X, y, sample_weight=None, *, callbacks=()):
+        """Train one epoch on a chunk ``X`` (m, n_features), ``y`` of a stream."""
+        return self._partial_fit(X, y, sample_weight, None, None, callbacks)
+
+    def _encode_targets(self, y, dtype, classes=None, first_call=True):
         self._y_ndim = y.ndim
         Y = y.reshape(y.shape[0], -1).astype(dtype).T  # (n_targets, m), a view of the rows
         return Y, "identity"

@@ -1,0 +1,327 @@
+"""Save and load models in a format that cannot run code: NumPy arrays in a ``.npz`` plus JSON.
+
+A model file is one ``.npz`` archive (a zip of ``.npy`` arrays) read with
+``allow_pickle=False``, so loading never unpickles anything. It holds:
+
+- ``__metadata__``: a JSON text with the format name and version, the vectorlearn version that
+  wrote it, the estimator's class (one of vectorlearn's, by name), its hyper-parameters, its fitted
+  attributes that are not arrays, and any ``info`` the caller attached;
+- one array per fitted array (``coefs_.0``, ``coefs_.1``, ``classes_``, ...);
+- for a :class:`~sklearn.pipeline.Pipeline`, the preprocessing steps (everything before the final
+  vectorlearn estimator) as ``preprocessing``: bytes in skops' format, loaded with a trusted-types
+  check that admits scikit-learn's types (and NumPy dtypes) only.
+
+Loading validates everything before it builds the model: the format and its version, the class
+name, the parameters, that every attribute is one the class has, that the weights' shapes chain
+from layer to layer, and that every weight is finite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._version import __version__
+from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
+from .estimators._base import validate_params
+
+FORMAT = "vectorlearn-model"
+FORMAT_VERSION = 1
+ESTIMATORS = {cls.__name__: cls for cls in (LogisticRegression, MLPClassifier, MLPRegressor)}
+# Fitted attributes each class may carry; anything else in a file is refused.
+_COMMON = {"n_features_in_", "feature_names_in_", "n_iter_", "loss_curve_"}
+ATTRIBUTES = {
+    "LogisticRegression": _COMMON | {"classes_", "coef_", "intercept_"},
+    "MLPClassifier": _COMMON
+    | {
+        "classes_",
+        "coefs_",
+        "intercepts_",
+        "n_layers_",
+        "n_outputs_",
+        "out_activation_",
+        "validation_loss_curve_",
+        "validation_scores_",
+        "best_epoch_",
+        "best_validation_score_",
+        "_is_multilabel_target",
+    },
+}
+ATTRIBUTES["MLPRegressor"] = (
+    ATTRIBUTES["MLPClassifier"] - {"classes_", "_is_multilabel_target"}
+) | {"_y_ndim"}
+# Types a pipeline's preprocessing may hold beyond skops' own defaults: scikit-learn's, and the
+# NumPy dtype objects its transformers keep. Anything else (a function such as builtins.eval in a
+# FunctionTransformer, a class from another package) is refused.
+TRUSTED_PREFIXES = ("sklearn.",)
+TRUSTED_TYPES = {"numpy.dtype"}
+
+
+# ---- save ----------------------------------------------------------------------------------------
+def save(model, path, *, info: dict | None = None) -> None:
+    """Write ``model`` (a fitted vectorlearn estimator, or a Pipeline ending in one) to ``path``.
+
+    ``info`` is any JSON-serializable dict stored beside the model (read it with
+    :func:`load_info`). The file is written to a temporary file and renamed into place, so a
+    crash never leaves half a model behind.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "vectorlearn_version": __version__,
+        "info": info or {},
+    }
+    if isinstance(model, Pipeline):
+        *steps, (name, final) = model.steps
+        _check_estimator(final)
+        meta["pipeline"] = {"final_step": name}
+        arrays["preprocessing"] = np.frombuffer(_skops_dumps(Pipeline(steps)), dtype=np.uint8)
+    else:
+        final = model
+        _check_estimator(final)
+    meta["estimator"] = _describe(final, arrays)
+    arrays["__metadata__"] = np.array(json.dumps(meta))
+    _write_atomically(path, arrays)
+
+
+def _check_estimator(model) -> None:
+    if type(model).__name__ not in ESTIMATORS or not isinstance(model, tuple(ESTIMATORS.values())):
+        raise TypeError(
+            f"vectorlearn.save takes a vectorlearn estimator or a Pipeline ending in one; got "
+            f"{type(model).__name__}."
+        )
+    check_is_fitted(model)
+
+
+def _describe(model, arrays) -> dict:
+    attributes = {}
+    for name in sorted(ATTRIBUTES[type(model).__name__]):
+        if not hasattr(model, name):
+            continue
+        value = getattr(model, name)
+        if isinstance(value, np.ndarray):
+            arrays[name] = _plain(value, name)
+            attributes[name] = {"array": name}
+        elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+            keys = [f"{name}.{i}" for i in range(len(value))]
+            for key, item in zip(keys, value):
+                arrays[key] = _plain(item, name)
+            attributes[name] = {"arrays": keys}
+        else:
+            attributes[name] = {"value": _jsonable(value, name)}
+    params = {k: _tagged(v, k) for k, v in model.get_params(deep=False).items()}
+    return {"class": type(model).__name__, "params": params, "attributes": attributes}
+
+
+def _plain(a: np.ndarray, name: str) -> np.ndarray:
+    """An array NumPy can store without pickle: numbers or fixed-width text."""
+    if a.dtype != object:
+        return a
+    if all(isinstance(v, str) for v in a.flat):
+        return a.astype(str)
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in a.flat):
+        return a.astype(np.int64)
+    raise TypeError(
+        f"cannot save {name}: it mixes types ({sorted({type(v).__name__ for v in a.flat})}); "
+        "use labels that are all numbers or all strings."
+    )
+
+
+def _jsonable(value, name):
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list) and all(isinstance(v, (int, float, np.generic)) for v in value):
+        return [v.item() if isinstance(v, np.generic) else v for v in value]
+    raise TypeError(f"cannot save attribute {name} of type {type(value).__name__}")
+
+
+def _tagged(value, name):
+    """JSON for a hyper-parameter, keeping tuples and dicts with non-string keys."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return {"tuple" if isinstance(value, tuple) else "list": [_tagged(v, name) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": [[_tagged(k, name), _tagged(v, name)] for k, v in value.items()]}
+    raise TypeError(
+        f"cannot save the {name!r} parameter of type {type(value).__name__}; use an integer "
+        "seed for random_state."
+    )
+
+
+def _untagged(value):
+    if isinstance(value, dict):
+        ((tag, items),) = value.items()
+        if tag == "tuple":
+            return tuple(_untagged(v) for v in items)
+        if tag == "list":
+            return [_untagged(v) for v in items]
+        if tag == "dict":
+            return {_untagged(k): _untagged(v) for k, v in items}
+        raise ValueError(f"unknown tag {tag!r}")
+    return value
+
+
+def _skops_dumps(pipeline) -> bytes:
+    import skops.io
+
+    return skops.io.dumps(pipeline)
+
+
+def _write_atomically(path, arrays) -> None:
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vectorlearn-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# ---- load ----------------------------------------------------------------------------------------
+def load(path):
+    """Read a model written by :func:`save`; raise ``ValueError`` for anything else.
+
+    Nothing in the file is executed: arrays load with ``allow_pickle=False``, the class comes
+    from a fixed table of vectorlearn estimators, and pipeline steps pass skops' trusted-types
+    check limited to scikit-learn's types.
+    """
+    meta, arrays = _read(path)
+    model = _build(meta["estimator"], arrays, path)
+    if "pipeline" not in meta:
+        return model
+    if "preprocessing" not in arrays:
+        raise ValueError(f"{path}: the pipeline's preprocessing steps are missing")
+    preprocessing = _skops_loads(arrays["preprocessing"].tobytes(), path)
+    return Pipeline([*preprocessing.steps, (str(meta["pipeline"]["final_step"]), model)])
+
+
+def load_info(path) -> dict:
+    """The ``info`` dict that :func:`save` stored beside the model."""
+    return _read(path)[0]["info"]
+
+
+def _read(path):
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such model file") from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(
+            f"{path} is not a vectorlearn model file (it is not a NumPy .npz archive without "
+            f"pickled data: {error})"
+        ) from None
+    if not isinstance(arrays, dict) or "__metadata__" not in arrays:
+        raise ValueError(f"{path} is not a vectorlearn model file (no __metadata__ entry)")
+    try:
+        meta = json.loads(str(arrays.pop("__metadata__")))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: its metadata is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a vectorlearn model file (format {meta.get('format')!r})")
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise ValueError(f"{path}: the format version {version!r} is not a whole number")
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by vectorlearn {meta.get('vectorlearn_version')} in model format "
+            f"{version}; this vectorlearn ({__version__}) reads format {FORMAT_VERSION} and older. "
+            "Upgrade vectorlearn to load it."
+        )
+    if not isinstance(meta.get("info", {}), dict) or not isinstance(meta.get("estimator"), dict):
+        raise ValueError(f"{path}: malformed metadata")
+    return meta, arrays
+
+
+def _build(description, arrays, path):
+    name = description.get("class")
+    if name not in ESTIMATORS:
+        raise ValueError(
+            f"{path}: the model class {name!r} is not one of vectorlearn's "
+            f"({', '.join(sorted(ESTIMATORS))}); refusing to load it."
+        )
+    cls = ESTIMATORS[name]
+    try:
+        params = {k: _untagged(v) for k, v in description.get("params", {}).items()}
+        model = cls(**params)
+        validate_params(model)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: invalid parameters for {name}: {error}") from None
+    allowed = ATTRIBUTES[name]
+    for attribute, spec in description.get("attributes", {}).items():
+        if attribute not in allowed:
+            raise ValueError(f"{path}: {name} has no attribute {attribute!r}; refusing to load it")
+        setattr(model, attribute, _attribute_value(spec, arrays, path, attribute))
+    if hasattr(model, "feature_names_in_"):
+        model.feature_names_in_ = model.feature_names_in_.astype(object)
+    _validate_fitted(model, path)
+    return model
+
+
+def _attribute_value(spec, arrays, path, attribute):
+    if not isinstance(spec, dict) or len(spec) != 1:
+        raise ValueError(f"{path}: malformed entry for {attribute}")
+    ((kind, value),) = spec.items()
+    try:
+        if kind == "array":
+            return arrays[value]
+        if kind == "arrays":
+            return [arrays[key] for key in value]
+    except (KeyError, TypeError):
+        raise ValueError(f"{path}: the arrays of {attribute} are missing") from None
+    if kind == "value":
+        return value
+    raise ValueError(f"{path}: malformed entry for {attribute}")
+
+
+def _validate_fitted(model, path) -> None:
+    """Shapes chain from layer to layer, weights are finite, the sizes agree with each other."""
+    try:
+        network, W, B = model._fitted_network(np.float64)
+    except (AttributeError, TypeError, ValueError, IndexError) as error:
+        raise ValueError(f"{path}: the fitted weights are missing or malformed ({error})") from None
+    for l, (W_l, B_l) in enumerate(zip(W, B)):
+        expected = (network.sizes[l], network.sizes[l + 1])
+        if W_l.ndim != 2 or W_l.shape != expected or B_l.shape != (expected[1], 1):
+            raise ValueError(f"{path}: layer {l + 1} weights have the wrong shape")
+        if not (np.all(np.isfinite(W_l)) and np.all(np.isfinite(B_l))):
+            raise ValueError(f"{path}: layer {l + 1} holds NaN or infinite weights")
+    if getattr(model, "n_features_in_", network.sizes[0]) != network.sizes[0]:
+        raise ValueError(f"{path}: n_features_in_ does not match the first layer")
+    classes = getattr(model, "classes_", None)
+    if classes is not None and classes.shape[0] < 2:
+        raise ValueError(f"{path}: a classifier needs at least two classes")
+
+
+def _skops_loads(data: bytes, path):
+    import skops.io
+
+    try:
+        untrusted = skops.io.get_untrusted_types(data=data)
+    except Exception as error:  # skops raises several types on corrupt input
+        raise ValueError(f"{path}: the preprocessing steps cannot be read ({error})") from None
+    refused = [t for t in untrusted if not (t.startswith(TRUSTED_PREFIXES) or t in TRUSTED_TYPES)]
+    if refused:
+        raise ValueError(
+            f"{path}: the preprocessing steps hold types vectorlearn does not trust: {refused}"
+        )
+    pipeline = skops.io.loads(data, trusted=untrusted)
+    if not isinstance(pipeline, Pipeline):
+        raise ValueError(f"{path}: the preprocessing is not a scikit-learn Pipeline")
+    return pipeline
