@@ -6,12 +6,10 @@ float32 initializers, examples as rows: input ``"X"`` (m, n_features), float32.
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._files import atomic_write
 from .core.activations import LEAKY_SLOPE
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 
@@ -119,25 +117,6 @@ def to_onnx(model, path):
         producer_name="vectorlearn",
     )
     onnx.checker.check_model(onnx_model, full_check=True)
-    _write_atomically(onnx_model.SerializeToString(), os.fspath(path))
+    with atomic_write(path) as file:
+        file.write(onnx_model.SerializeToString())
     return onnx_model
-
-
-def _write_atomically(data: bytes, path: str) -> None:
-    """Write ``data`` to a new file beside ``path``, then rename it over ``path``.
-
-    Readers see the old file or the whole new one, never a partial write; the new file gets the
-    usual permissions (0o666 less the umask), as ``open(path, "wb")`` would give it.
-    """
-    tmp = os.path.join(
-        os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.{uuid.uuid4().hex}"
-    )
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise

@@ -19,14 +19,13 @@ from layer to layer, and that every weight is finite.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._files import atomic_write
 from ._version import __version__
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .estimators._base import validate_params
@@ -88,7 +87,8 @@ def save(model, path, *, info: dict | None = None) -> None:
         _check_estimator(final)
     meta["estimator"] = _describe(final, arrays)
     arrays["__metadata__"] = np.array(json.dumps(meta))
-    _write_atomically(path, arrays)
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
 
 
 def _check_estimator(model) -> None:
@@ -177,20 +177,6 @@ def _skops_dumps(pipeline) -> bytes:
     import skops.io
 
     return skops.io.dumps(pipeline)
-
-
-def _write_atomically(path, arrays) -> None:
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vectorlearn-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # ---- load ----------------------------------------------------------------------------------------
