@@ -419,3 +419,41 @@ def test_partial_fit_on_the_whole_data_equals_fit():
     for a, b in zip(streamed.coefs_, fitted.coefs_):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(streamed.loss_curve_, fitted.loss_curve_)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        LogisticRegression(solver="lbfgs"),
+        LogisticRegression(solver="gd"),
+        MLPClassifier((16,), max_iter=30, random_state=0),
+        MLPClassifier((16,), solver="lbfgs", max_iter=30, random_state=0),
+    ],
+)
+def test_validation_data_records_the_validation_curve(model):
+    X_train, X_test, y_train, y_test = split(*load_iris(return_X_y=True))
+    quietly(model, X_train, y_train, validation_data=(X_test, y_test))
+    assert len(model.validation_loss_curve_) == len(model.validation_scores_) == model.n_iter_
+    assert model.validation_scores_[-1] == pytest.approx(model.score(X_test, y_test))
+    assert min(model.validation_loss_curve_) < model.validation_loss_curve_[0]
+    with pytest.raises(ValueError, match="not in classes"):
+        quietly(model, X_train, y_train, validation_data=(X_test, y_test + 5))
+
+
+def test_early_stopping_watches_the_given_validation_data():
+    X_train, X_test, y_train, y_test = split(*load_digits(return_X_y=True))
+    model = quietly(
+        MLPClassifier(
+            (32,),
+            early_stopping=True,
+            n_iter_no_change=3,
+            max_iter=200,
+            learning_rate_init=0.01,
+            random_state=0,
+        ),
+        X_train,
+        y_train,
+        validation_data=(X_test, y_test),
+    )
+    best = model.best_epoch_
+    assert model.validation_loss_curve_[best - 1] == min(model.validation_loss_curve_)

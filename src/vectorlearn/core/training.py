@@ -151,9 +151,7 @@ def train(
         history.loss.append(cost)
         watched = cost
         if validation is not None:
-            history.validation_loss.append(data_cost(network, W, B, *validation))
-            if scorer is not None:
-                history.validation_score.append(float(scorer(W, B)))
+            _record_validation(history, network, W, B, validation, scorer)
             if early_stopping:
                 watched = (
                     history.validation_score[-1]
@@ -185,6 +183,12 @@ def train(
     return W, B, history
 
 
+def _record_validation(history, network, W, B, validation, scorer):
+    history.validation_loss.append(data_cost(network, W, B, *validation))
+    if scorer is not None:
+        history.validation_score.append(float(scorer(W, B)))
+
+
 def _epoch_info(epoch, history, optimizer):
     return {
         "epoch": epoch + 1,
@@ -195,12 +199,26 @@ def _epoch_info(epoch, history, optimizer):
     }
 
 
-def train_lbfgs(network, W, B, X, Y, *, S=None, l2=0.0, max_iter=100, tol=1e-4, callbacks=()):
+def train_lbfgs(
+    network,
+    W,
+    B,
+    X,
+    Y,
+    *,
+    S=None,
+    l2=0.0,
+    max_iter=100,
+    tol=1e-4,
+    validation=None,
+    scorer=None,
+    callbacks=(),
+):
     """Minimize the full-batch cost with SciPy's L-BFGS-B; return ``(W, B, history)``.
 
     SciPy works on one float64 vector, so each evaluation unpacks it into ``W``, ``B`` in ``X``'s
     namespace, dtype and device, runs one vectorized ``cost_and_gradients``, and packs the
-    gradients back.
+    gradients back. ``validation`` and ``scorer`` are as in :func:`train`, once per iteration.
     """
     xp = namespace(X, *W)
     shapes = [tuple(p.shape) for p in W + B]
@@ -224,13 +242,10 @@ def train_lbfgs(network, W, B, X, Y, *, S=None, l2=0.0, max_iter=100, tol=1e-4, 
 
     def record(intermediate_result):
         history.loss.append(float(intermediate_result.fun))
-        info = {
-            "epoch": len(history.loss),
-            "loss": history.loss[-1],
-            "validation_loss": None,
-            "validation_score": None,
-            "learning_rate": None,
-        }
+        if validation is not None:
+            params = unpack(intermediate_result.x)
+            _record_validation(history, network, params[:L], params[L:], validation, scorer)
+        info = _epoch_info(len(history.loss) - 1, history, None)
         if any([cb(info) for cb in callbacks]):
             raise StopIteration
 

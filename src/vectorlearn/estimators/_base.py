@@ -84,6 +84,8 @@ class NetworkEstimator(BaseEstimator):
                 l2=l2,
                 max_iter=self.max_iter,
                 tol=self.tol,
+                validation=options.get("validation"),
+                scorer=options.get("scorer"),
                 callbacks=callbacks,
             )
         else:
@@ -114,6 +116,30 @@ class NetworkEstimator(BaseEstimator):
                 stacklevel=3,
             )
         return W, B, history
+
+    def _validation_columns(self, validation_data, dtype):
+        """``(X_val, y_val)`` given to ``fit`` -> ``(X_val.T, Y_val)`` encoded like the training set."""
+        if validation_data is None:
+            return None
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+        X_val = self._validate_input(X_val, reset=False).astype(dtype, copy=False)
+        y_val = np.asarray(y_val)
+        if X_val.shape[0] != y_val.shape[0]:
+            raise ValueError(
+                f"validation_data holds {X_val.shape[0]} examples but {y_val.shape[0]} targets"
+            )
+        classes = getattr(self, "classes_", None)
+        Y_val, _ = self._encode_targets(y_val, dtype, classes=classes)
+        return X_val.T, Y_val
+
+    def _scorer(self, network, validation):
+        """``scorer(W, B)``: the validation score of the current weights, or None."""
+        if validation is None:
+            return None
+        return lambda W, B: self._score_columns(network, W, B, validation[0], validation[1])
 
     # ---- prediction ----------------------------------------------------------------------------
     def _network_outputs(self, X, *, logits: bool):
@@ -180,6 +206,13 @@ class ClassifierTargets:
             return (y_index == 1).astype(dtype)[np.newaxis, :], "sigmoid"  # (1, m)
         one_hot = (y_index[:, np.newaxis] == np.arange(n_classes)).astype(dtype)  # (m, k)
         return one_hot.T, "softmax"  # (k, m), a view: each example's row stays contiguous
+
+    def _score_columns(self, network, W, B, X_cols, Y):
+        """Accuracy of ``W``, ``B`` on ``X_cols`` (n, m), ``Y`` (n_L, m) (exact match if multilabel)."""
+        K = network.logits(W, B, X_cols)  # (n_L, m)
+        if K.shape[0] == 1 or getattr(self, "_is_multilabel_target", False):
+            return float(np.mean(np.all((K > 0) == (Y > 0.5), axis=0)))
+        return float(np.mean(np.argmax(K, axis=0) == np.argmax(Y, axis=0)))
 
     def decision_function(self, X):
         """Logits: (m,) for two classes (positive favours ``classes_[1]``), else (m, n_classes)."""

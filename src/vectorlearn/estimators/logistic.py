@@ -52,6 +52,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : int
     loss_curve_ : list of float, the cost after each epoch or iteration
+    validation_loss_curve_, validation_scores_ : list of float, or None without validation_data
     n_features_in_, feature_names_in_ : as in scikit-learn
     """
 
@@ -92,11 +93,13 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         self.verbose = verbose
         self.dtype = dtype
 
-    def fit(self, X, y, sample_weight=None, *, callbacks=()):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
         """Fit on ``X`` (m, n_features) and labels ``y`` (m,).
 
-        ``callbacks`` are called after every epoch with a dict (``epoch``, ``loss``, ...); one
-        that returns True stops training.
+        ``validation_data=(X_val, y_val)`` records ``validation_loss_curve_`` and
+        ``validation_scores_`` (accuracy) after every epoch or iteration. ``callbacks`` are called
+        after every epoch with a dict (``epoch``, ``loss``, ``validation_loss``, ...); one that
+        returns True stops training.
         """
         validate_params(self)
         previous = self._previous_weights()
@@ -116,7 +119,8 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
                 optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, X_cols, S, l2))
             else:
                 optimizer = GradientDescent(self.learning_rate)
-        W, B, _ = self._run_solver(
+        validation = self._validation_columns(validation_data, X.dtype)
+        W, B, history = self._run_solver(
             network,
             W,
             B,
@@ -130,9 +134,13 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
             shuffle=False,
             n_iter_no_change=None,
             gtol=self.tol,
+            validation=validation,
+            scorer=self._scorer(network, validation),
         )
         self.coef_ = np.asarray(W[0]).T  # (n_out, n_features)
         self.intercept_ = np.asarray(B[0])[:, 0]  # (n_out,)
+        self.validation_loss_curve_ = history.validation_loss if validation else None
+        self.validation_scores_ = history.validation_score if validation else None
         return self
 
     def _previous_weights(self):

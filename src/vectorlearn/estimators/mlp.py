@@ -159,7 +159,7 @@ class BaseMLP(NetworkEstimator):
         return make_schedule(self.learning_rate, self.learning_rate_init, **options)
 
     # ---- fit ---------------------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, class_weight, callbacks):
+    def _fit(self, X, y, sample_weight, class_weight, validation_data, callbacks):
         validate_params(self)
         hidden = self._hidden_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
@@ -174,8 +174,8 @@ class BaseMLP(NetworkEstimator):
             W, B = network.init_params(rng, np, X.dtype)
 
         X_cols = X.T  # (n, m), a view
-        validation = None
-        if self.early_stopping:
+        validation = self._validation_columns(validation_data, X.dtype)
+        if validation is None and self.early_stopping:
             train_idx, val_idx = self._validation_split(y, rng)
             validation = tuple(columns(A, val_idx, np_xp) for A in (X_cols, Y, S))
             X_cols, Y, S = (columns(A, train_idx, np_xp) for A in (X_cols, Y, S))
@@ -185,9 +185,6 @@ class BaseMLP(NetworkEstimator):
             else:
                 total_weight *= len(train_idx) / X.shape[0]
         l2 = self.alpha / total_weight  # J = mean loss + alpha / (2 m) sum ||W||^2
-
-        def scorer(W_, B_):
-            return self._score_columns(network, W_, B_, validation[0], validation[1])
 
         self._optimizer = self._make_optimizer()
         with self._keeping_finite_weights(network):
@@ -210,11 +207,11 @@ class BaseMLP(NetworkEstimator):
                 validation=validation,
                 early_stopping=self.early_stopping,
                 monitor=self.monitor,
-                scorer=scorer if validation is not None else None,
+                scorer=self._scorer(network, validation),
             )
         self._store(network, W, B)
-        self.validation_loss_curve_ = history.validation_loss if self.early_stopping else None
-        self.validation_scores_ = history.validation_score if self.early_stopping else None
+        self.validation_loss_curve_ = history.validation_loss if validation else None
+        self.validation_scores_ = history.validation_score if validation else None
         self.best_epoch_ = history.best_epoch
         if self.early_stopping:
             self.best_validation_score_ = history.validation_score[history.best_epoch - 1]
@@ -438,9 +435,15 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, y, sample_weight=None, *, callbacks=()):
-        """Fit on ``X`` (m, n_features) and ``y`` (m,) labels or an (m, k) 0/1 label matrix."""
-        return self._fit(X, y, sample_weight, self.class_weight, callbacks)
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
+        """Fit on ``X`` (m, n_features) and ``y`` (m,) labels or an (m, k) 0/1 label matrix.
+
+        ``validation_data=(X_val, y_val)`` records ``validation_loss_curve_`` and
+        ``validation_scores_`` after every epoch, and is what early stopping watches when given
+        (instead of a split of ``X``). ``callbacks`` are called after every epoch with a dict
+        (``epoch``, ``loss``, ``validation_loss``, ...); one returning True stops training.
+        """
+        return self._fit(X, y, sample_weight, self.class_weight, validation_data, callbacks)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, *, callbacks=()):
         """Train one epoch on a chunk ``X`` (m, n_features), ``y`` (m,) of a stream.
@@ -464,12 +467,6 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         self._is_multilabel_target = head == "sigmoid" and Y.shape[0] > 1
         return Y, head
 
-    def _score_columns(self, network, W, B, X_cols, Y):
-        K = network.logits(W, B, X_cols)  # (n_L, m)
-        if K.shape[0] == 1 or self._is_multilabel_target:
-            return float(np.mean(np.all((K > 0) == (Y > 0.5), axis=0)))
-        return float(np.mean(np.argmax(K, axis=0) == np.argmax(Y, axis=0)))
-
 
 class MLPRegressor(RegressorMixin, BaseMLP):
     """A multi-layer perceptron regressor (one or several targets), identity output, squared
@@ -481,9 +478,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y, sample_weight=None, *, callbacks=()):
-        """Fit on ``X`` (m, n_features) and ``y`` (m,) or (m, n_targets)."""
-        return self._fit(X, y, sample_weight, None, callbacks)
+    def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
+        """Fit on ``X`` (m, n_features) and ``y`` (m,) or (m, n_targets); see MLPClassifier.fit."""
+        return self._fit(X, y, sample_weight, None, validation_data, callbacks)
 
     def _validate_input(self, X, y=NO_Y, *, reset, multi_output=False):
         if isinstance(y, str) and y == NO_Y:
