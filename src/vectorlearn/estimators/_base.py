@@ -118,7 +118,7 @@ class NetworkEstimator(BaseEstimator):
         return W, B, history
 
     def _validation_columns(self, validation_data, dtype):
-        """``(X_val, y_val)`` given to ``fit`` -> ``(X_val.T, Y_val)`` encoded like the training set."""
+        """``(X_val, y_val)`` -> ``(X_val.T, Y_val)``, encoded like the training set."""
         if validation_data is None:
             return None
         try:
@@ -208,7 +208,7 @@ class ClassifierTargets:
         return one_hot.T, "softmax"  # (k, m), a view: each example's row stays contiguous
 
     def _score_columns(self, network, W, B, X_cols, Y):
-        """Accuracy of ``W``, ``B`` on ``X_cols`` (n, m), ``Y`` (n_L, m) (exact match if multilabel)."""
+        """Accuracy on ``X_cols`` (n, m), ``Y`` (n_L, m); all labels must match if multilabel."""
         K = network.logits(W, B, X_cols)  # (n_L, m)
         if K.shape[0] == 1 or getattr(self, "_is_multilabel_target", False):
             return float(np.mean(np.all((K > 0) == (Y > 0.5), axis=0)))
