@@ -3,8 +3,14 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # train writes runs/<timestamp> into the working folder
 
 
 def vectorlearn(*args, check=False):
@@ -19,6 +25,8 @@ def test_train_with_no_arguments_trains_on_the_builtin_data():
     assert "cost" in result.stderr  # the cost is printed as it trains
     assert "breast_cancer" in result.stdout and "validation" in result.stdout
     assert "Traceback" not in result.stderr
+    (run,) = Path("runs").iterdir()  # and it wrote a run folder
+    assert {p.name for p in run.iterdir()} >= {"model.npz", "metrics.json"}
 
 
 def test_train_json_is_one_object_with_the_promised_fields():
@@ -27,7 +35,7 @@ def test_train_json_is_one_object_with_the_promised_fields():
     report = json.loads(result.stdout)
     assert report["model"] == "LogisticRegression" and report["dataset"] == "breast_cancer"
     for split in ("train", "validation"):
-        assert set(report[split]) >= {"accuracy", "log_loss"}
+        assert set(report[split]) >= {"accuracy", "log_loss", "roc_auc", "confusion_matrix"}
         assert 0.9 <= report[split]["accuracy"] <= 1.0
     assert result.stderr == ""
 

@@ -62,7 +62,7 @@ TRUSTED_PREFIXES = ("sklearn.",)
 TRUSTED_TYPES = {"numpy.dtype"}
 
 
-# ---- save ----------------------------------------------------------------------------------------
+# ---- save ---------------------------------------------------------------------------------------
 def save(model, path, *, info: dict | None = None) -> None:
     """Write ``model`` (a fitted vectorlearn estimator, or a Pipeline ending in one) to ``path``.
 
@@ -179,7 +179,7 @@ def _skops_dumps(pipeline) -> bytes:
     return skops.io.dumps(pipeline)
 
 
-# ---- load ----------------------------------------------------------------------------------------
+# ---- load ---------------------------------------------------------------------------------------
 def load(path):
     """Read a model written by :func:`save`; raise ``ValueError`` for anything else.
 

@@ -1,0 +1,242 @@
+"""Tables in, matrices out: read a CSV or Parquet file, infer each column's role, and build the
+scikit-learn preprocessing (a ``ColumnTransformer``) that turns rows into the feature matrix.
+
+Roles, in the order they are decided:
+
+- the target column (never a feature);
+- dropped: columns the user drops, columns with no values, id-like columns (whole numbers, all
+  distinct, counting up or named like an id) and free text (text with more distinct values than
+  half the rows);
+- categorical: text, booleans, and whole-number columns with at most ``MAX_NUMERIC_CATEGORIES``
+  distinct values: the most frequent value fills gaps, then one-hot encoding (categories not
+  seen in training are ignored at prediction);
+- numeric: everything else: the median fills gaps, then standardization.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+MAX_NUMERIC_CATEGORIES = 10  # whole-number columns with this many values or fewer are categories
+MAX_CLASSES = 20  # whole-number targets with this many values or fewer are class labels
+FREE_TEXT_RATIO = 0.5  # text with more distinct values than this share of rows is free text
+MIN_ROWS_FOR_RATIOS = 20  # below this, distinct-value ratios say nothing
+ID_NAME = re.compile(r"(^|[_\W])id$|^id([_\W]|$)|identifier|^index$", re.IGNORECASE)
+
+
+def read_table(path) -> pd.DataFrame:
+    """Read a ``.csv`` (any other extension is read as CSV) or ``.parquet`` file.
+
+    Raises ``ValueError`` with the file name for a missing, empty or unreadable file.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder, not a data file")
+    try:
+        if path.lower().endswith((".parquet", ".pq")):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, encoding="utf-8-sig", skipinitialspace=True)
+    except ImportError as error:
+        raise ValueError(f"{path}: reading Parquet needs pyarrow ({error})") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty: it has no header and no rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as error:
+        reason = " ".join(str(error).split())
+        raise ValueError(f"{path} could not be read as a table: {reason}") from None
+    if frame.shape[0] == 0:
+        raise ValueError(f"{path} has a header but no rows of data")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if len(set(frame.columns)) != len(frame.columns):
+        raise ValueError(f"{path} has repeated column names; make every column name unique")
+    return frame
+
+
+@dataclass
+class ColumnRoles:
+    """What each column of a table is for. ``notes`` say why columns were dropped."""
+
+    target: str
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    id_column: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        return self.numeric + self.categorical
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ColumnRoles:
+        return cls(**data)
+
+
+def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=()):
+    """Decide the role of every column of ``frame``; the user's lists override the inference."""
+    if target not in frame.columns:
+        raise ValueError(
+            f"there is no target column {target!r}; the columns are: {', '.join(frame.columns)}"
+        )
+    for option, names in (("--drop", drop), ("--categorical", categorical), ("--numeric", numeric)):
+        unknown = [n for n in names if n not in frame.columns]
+        if unknown:
+            raise ValueError(
+                f"{option} names columns that do not exist: {', '.join(unknown)}; the columns "
+                f"are: {', '.join(frame.columns)}"
+            )
+    roles = ColumnRoles(target=target)
+    for name in frame.columns:
+        if name == target:
+            continue
+        column = frame[name]
+        if name in drop:
+            roles.dropped.append(name)
+            roles.notes.append(f"dropped {name!r}: asked to")
+        elif column.isna().all():
+            roles.dropped.append(name)
+            roles.notes.append(f"dropped {name!r}: it has no values")
+        elif name in categorical:
+            roles.categorical.append(name)
+        elif name in numeric:
+            if not pd.api.types.is_numeric_dtype(column):
+                raise ValueError(f"--numeric {name}: the column holds text, not numbers")
+            roles.numeric.append(name)
+        elif _is_id_like(column):
+            roles.dropped.append(name)
+            roles.id_column = roles.id_column or name
+            roles.notes.append(f"dropped {name!r}: it looks like an id (every value distinct)")
+        elif _is_free_text(column):
+            roles.dropped.append(name)
+            roles.notes.append(
+                f"dropped {name!r}: free text ({column.nunique()} distinct values in "
+                f"{len(column)} rows); use --categorical {name} to keep it"
+            )
+        elif _is_categorical(column):
+            roles.categorical.append(name)
+        else:
+            roles.numeric.append(name)
+    if not roles.features:
+        raise ValueError(
+            "no usable feature columns are left after dropping "
+            f"{', '.join(roles.dropped) or 'nothing'}; check the file or the --drop option"
+        )
+    return roles
+
+
+def _whole_numbers(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
+        return False
+    values = column.dropna().to_numpy(dtype=float)
+    return values.size > 0 and bool(np.all(np.isfinite(values) & (values == np.round(values))))
+
+
+def _is_id_like(column: pd.Series) -> bool:
+    values = column.dropna()
+    if len(values) < MIN_ROWS_FOR_RATIOS or values.nunique() != len(column):
+        return False
+    if _whole_numbers(column):
+        return bool(ID_NAME.search(str(column.name))) or values.is_monotonic_increasing
+    return (not pd.api.types.is_numeric_dtype(column)) and bool(ID_NAME.search(str(column.name)))
+
+
+def _is_free_text(column: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    n = len(column)
+    return n >= MIN_ROWS_FOR_RATIOS and column.nunique() > FREE_TEXT_RATIO * n
+
+
+def _is_categorical(column: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return True
+    return _whole_numbers(column) and column.nunique() <= MAX_NUMERIC_CATEGORIES
+
+
+def feature_frame(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
+    """The feature columns of ``frame``, with categories as text and gaps as NaN.
+
+    Raises ``ValueError`` naming any feature column the model needs that ``frame`` lacks.
+    """
+    missing = [name for name in roles.features if name not in frame.columns]
+    if missing:
+        raise ValueError(f"the data lacks column(s) the model needs: {', '.join(missing)}")
+    features = frame[roles.features].copy()
+    for name in roles.categorical:
+        features[name] = features[name].map(_category_text).astype(object)
+    for name in roles.numeric:
+        try:
+            features[name] = pd.to_numeric(features[name], errors="raise").astype(float)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"column {name!r} should hold numbers but holds text such as "
+                f"{_first_non_number(features[name])!r}; fix the file or use --categorical {name}"
+            ) from None
+    return features
+
+
+def _category_text(value):
+    """A category as text, the same whether a file stored it as 1, 1.0 or "1"; NaN stays NaN."""
+    if pd.isna(value):
+        return np.nan
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _first_non_number(column: pd.Series):
+    for value in column.dropna():
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return value
+    return None
+
+
+def make_preprocessor(roles: ColumnRoles) -> ColumnTransformer:
+    """The ``ColumnTransformer`` for ``roles``: numbers imputed and scaled, categories one-hot."""
+    parts = []
+    if roles.numeric:
+        parts.append(
+            (
+                "numeric",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                roles.numeric,
+            )
+        )
+    if roles.categorical:
+        parts.append(
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                roles.categorical,
+            )
+        )
+    return ColumnTransformer(parts)
+
+
+def infer_task(target: pd.Series) -> str:
+    """``"classification"`` for text, booleans and few whole numbers, else ``"regression"``."""
+    values = target.dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "classification"
+    if _whole_numbers(values) and values.nunique() <= MAX_CLASSES:
+        return "classification"
+    return "regression"
