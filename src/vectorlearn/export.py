@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._files import atomic_write
 from .core.activations import LEAKY_SLOPE
+from .core.backend import to_numpy
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 
 OPSET = 17
@@ -58,13 +59,11 @@ def to_onnx(model, path):
             f"not {type(model).__module__}.{type(model).__qualname__}"
         )
     check_is_fitted(model)
-    if isinstance(model, LogisticRegression):
-        coefs, intercepts = [model.coef_.T], [model.intercept_]  # W: (n_features, n_out)
-        activation = "identity"
-        head = "sigmoid" if model.coef_.shape[0] == 1 else "softmax"
-    else:
-        coefs, intercepts = model.coefs_, model.intercepts_  # W_l: (n_{l-1}, n_l)
-        activation, head = model._activation(), model.out_activation_
+    network, W, B = model._fitted_network()  # wherever the weights live
+    coefs = [to_numpy(w) for w in W]  # W_l: (n_{l-1}, n_l)
+    intercepts = [to_numpy(b)[:, 0] for b in B]  # B_l as (n_l,)
+    activation = "identity" if network.n_layers == 1 else network.activation
+    head = network.head
 
     nodes, initializers = [], []
 

@@ -22,11 +22,13 @@ import json
 import zipfile
 
 import numpy as np
+from array_api_compat import is_array_api_obj
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._files import atomic_write
 from ._version import __version__
+from .core.backend import to_numpy
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .estimators._base import validate_params
 
@@ -106,13 +108,13 @@ def _describe(model, arrays) -> dict:
         if not hasattr(model, name):
             continue
         value = getattr(model, name)
-        if isinstance(value, np.ndarray):
-            arrays[name] = _plain(value, name)
+        if is_array_api_obj(value):  # weights on a GPU come back to the host to be saved
+            arrays[name] = _plain(to_numpy(value), name)
             attributes[name] = {"array": name}
-        elif isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+        elif isinstance(value, list) and value and is_array_api_obj(value[0]):
             keys = [f"{name}.{i}" for i in range(len(value))]
             for key, item in zip(keys, value):
-                arrays[key] = _plain(item, name)
+                arrays[key] = _plain(to_numpy(item), name)
             attributes[name] = {"arrays": keys}
         else:
             attributes[name] = {"value": _jsonable(value, name)}
@@ -279,7 +281,8 @@ def _attribute_value(spec, arrays, path, attribute):
 def _validate_fitted(model, path) -> None:
     """Shapes chain from layer to layer, weights are finite, the sizes agree with each other."""
     try:
-        network, W, B = model._fitted_network(np.float64)
+        network, W, B = model._fitted_network()
+        W, B = [to_numpy(w) for w in W], [to_numpy(b) for b in B]
     except (AttributeError, TypeError, ValueError, IndexError) as error:
         raise ValueError(f"{path}: the fitted weights are missing or malformed ({error})") from None
     for l, (W_l, B_l) in enumerate(zip(W, B)):

@@ -1,6 +1,8 @@
 """Array namespaces: the one place that knows about concrete array libraries.
 
-The core asks :func:`namespace` for ``xp`` and then uses only the array API standard.
+The core asks :func:`namespace` for ``xp`` and then uses only the array API standard. The
+estimators use the rest of this module to keep data where the caller put it (NumPy, CuPy,
+PyTorch on any device) and to hand results back in the caller's type.
 """
 
 from __future__ import annotations
@@ -34,3 +36,58 @@ def to_numpy(x) -> np.ndarray:
     if array_api_compat.is_cupy_array(x):
         return x.get()
     return np.from_dlpack(x)
+
+
+def is_numpy_like(x) -> bool:
+    """True for what scikit-learn validates itself: NumPy arrays, lists, pandas objects."""
+    return isinstance(x, np.ndarray) or not array_api_compat.is_array_api_obj(x)
+
+
+def is_dask(x) -> bool:
+    return array_api_compat.is_dask_array(x)
+
+
+def move(a, xp, dev=None, dtype=None):
+    """Return array ``a`` (any namespace) as an ``xp`` array on ``dev``, cast to ``dtype``."""
+    if namespace(a) is not xp or (dev is not None and device(a) != dev):
+        a = xp.asarray(to_numpy(a), device=dev)
+    if dtype is not None and a.dtype != dtype:
+        a = xp.astype(a, dtype)
+    return a
+
+
+def float_dtype(xp, like_dtype=None, name=None):
+    """The ``xp`` float dtype called ``name``, or that matches ``like_dtype`` (float64 default)."""
+    if name is not None:
+        return getattr(xp, name)
+    if like_dtype is not None and like_dtype == xp.float32:
+        return xp.float32
+    return xp.float64
+
+
+def numpy_dtype(dtype) -> type:
+    """The NumPy float type of any namespace's float dtype (``torch.float32`` -> ``np.float32``)."""
+    return np.float32 if "float32" in str(dtype) else np.float64
+
+
+def gpu_namespace():
+    """``(xp, device)`` of an installed GPU backend (PyTorch with CUDA, else CuPy), or None."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            import array_api_compat.torch as xp_torch
+
+            return xp_torch, torch.device("cuda")
+    except ImportError:
+        pass
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() > 0:
+            import array_api_compat.cupy as xp_cupy
+
+            return xp_cupy, None
+    except Exception:  # no CuPy, or CuPy without a driver
+        pass
+    return None

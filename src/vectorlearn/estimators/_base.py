@@ -16,6 +16,16 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .. import _params
+from ..core.backend import (
+    device,
+    gpu_namespace,
+    is_numpy_like,
+    like,
+    move,
+    namespace,
+    numpy_dtype,
+    to_numpy,
+)
 from ..core.network import Network
 from ..core.training import train, train_lbfgs
 
@@ -30,12 +40,21 @@ class NetworkEstimator(BaseEstimator):
 
     # ---- input -------------------------------------------------------------------------------
     def _validate_input(self, X, y=NO_Y, *, reset: bool, multi_output: bool = False):
-        """Return ``X`` as a finite float array (m, n) (and ``y``), with a clear error otherwise."""
-        dtype = self._dtype() or list(FLOAT_DTYPES)
+        """Return ``X`` as a finite float array (m, n) (and ``y`` as NumPy), or raise clearly.
+
+        NumPy, lists and pandas go through scikit-learn's ``validate_data``; arrays of another
+        namespace (PyTorch, CuPy, array-api-strict) are checked in place and stay on their
+        device. When fitting, ``device="cuda"`` or ``"auto"`` moves NumPy input to a GPU.
+        """
+        fitting = not (isinstance(y, str) and y == NO_Y)
+        if not is_numpy_like(X):
+            X = self._validate_device_array(X, reset=reset, fitting=fitting)
+            return (X, self._check_targets(y, X.shape[0], multi_output)) if fitting else X
+        dtype = (self._dtype() if fitting else None) or list(FLOAT_DTYPES)
         try:
-            if isinstance(y, str) and y == NO_Y:  # prediction: float64 input predicts in float64
-                return validate_data(self, X, reset=reset, dtype=list(FLOAT_DTYPES))
-            return validate_data(
+            if not fitting:  # prediction: float64 input predicts in float64
+                return validate_data(self, X, reset=reset, dtype=dtype)
+            X, y = validate_data(
                 self, X, y, reset=reset, dtype=dtype, multi_output=multi_output, y_numeric=False
             )
         except ValueError as error:
@@ -45,6 +64,72 @@ class NetworkEstimator(BaseEstimator):
                     "example with sklearn.preprocessing.OneHotEncoder in a Pipeline."
                 ) from error
             raise
+        return self._to_requested_device(X), y
+
+    def _validate_device_array(self, X, *, reset: bool, fitting: bool):
+        """The checks scikit-learn would make, done in ``X``'s own namespace and device."""
+        xp = namespace(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2D array (examples, features), got a {X.ndim}D array instead. "
+                "Reshape your data, e.g. X.reshape(-1, 1) for a single feature."
+            )
+        if X.shape[0] < 1 or X.shape[1] < 1:
+            raise ValueError(
+                f"X has shape {tuple(X.shape)}; it needs at least one example and feature"
+            )
+        if not xp.isdtype(X.dtype, "real floating"):
+            if not xp.isdtype(X.dtype, ("integral", "bool")):
+                raise TypeError(f"X must hold numbers, not {X.dtype}")
+            X = xp.astype(X, xp.float64)
+        wanted = self._dtype() if fitting else None
+        if wanted is not None:
+            X = xp.astype(X, getattr(xp, np.dtype(wanted).name))
+        if not bool(xp.all(xp.isfinite(X))):
+            raise ValueError(
+                "Input X contains NaN or infinity. Impute missing values first, e.g. with "
+                "sklearn.impute.SimpleImputer in a Pipeline."
+            )
+        if reset:
+            self.n_features_in_ = int(X.shape[1])
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X
+
+    @staticmethod
+    def _check_targets(y, m: int, multi_output: bool) -> np.ndarray:
+        y = to_numpy(y) if not is_numpy_like(y) else np.asarray(y)
+        if y.ndim == 0 or y.ndim > 2 or (y.ndim == 2 and not multi_output):
+            raise ValueError(f"y should be a 1d array (or 2d for several outputs), got {y.shape}")
+        if y.shape[0] != m:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples: [{m}, {y.shape[0]}]"
+            )
+        return y
+
+    def _to_requested_device(self, X):
+        choice = getattr(self, "device", "cpu")
+        if choice == "cpu":
+            return X
+        gpu = gpu_namespace()
+        if gpu is None:
+            if choice == "cuda":
+                raise ValueError(
+                    "device='cuda' needs a GPU with PyTorch (CUDA build) or CuPy installed, and "
+                    "none was found; use device='cpu' or 'auto'."
+                )
+            return X
+        xp, dev = gpu
+        return move(X, xp, dev)
+
+    def _targets_on(self, X, Y):
+        """Targets or weights built in NumPy, moved to ``X``'s namespace, dtype and device."""
+        return None if Y is None else like(Y, X)
 
     def _dtype(self):
         dtype = getattr(self, "dtype", None)
@@ -53,14 +138,20 @@ class NetworkEstimator(BaseEstimator):
     def _example_weights(self, X, y, sample_weight, class_weight=None):
         """Return ``(S, total)``: weights (1, m) scaled to mean 1 (None if all equal) and their sum.
 
-        ``S`` multiplies the per-example loss, ``total`` sets the penalty's scale.
+        ``S`` multiplies the per-example loss, ``total`` sets the penalty's scale. ``S`` is on
+        ``X``'s device.
         """
         m = X.shape[0]
         if sample_weight is None and class_weight is None:
             return None, float(m)
-        weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        dtype = numpy_dtype(X.dtype)
+        if sample_weight is not None and not is_numpy_like(sample_weight):
+            sample_weight = to_numpy(sample_weight)
+        weights = _check_sample_weight(
+            sample_weight, np.empty((m, 0)), dtype=dtype, ensure_non_negative=True
+        )
         if class_weight is not None:
-            weights = weights * compute_sample_weight(class_weight, y).astype(X.dtype)
+            weights = weights * compute_sample_weight(class_weight, y).astype(dtype)
         total = float(np.sum(weights))
         if not total > 0:
             raise ValueError(
@@ -68,7 +159,7 @@ class NetworkEstimator(BaseEstimator):
             )
         if np.all(weights == weights[0]):
             return None, total
-        return (weights * (m / total))[np.newaxis, :], total  # (1, m)
+        return self._targets_on(X, (weights * (m / total))[np.newaxis, :]), total  # (1, m)
 
     # ---- training ------------------------------------------------------------------------------
     def _run_solver(self, network, W, B, X, Y, S, l2, *, optimizer, rng, callbacks, **options):
@@ -117,23 +208,24 @@ class NetworkEstimator(BaseEstimator):
             )
         return W, B, history
 
-    def _validation_columns(self, validation_data, dtype):
-        """``(X_val, y_val)`` -> ``(X_val.T, Y_val)``, encoded like the training set."""
+    def _validation_columns(self, validation_data, X):
+        """``(X_val, y_val)`` -> ``(X_val.T, Y_val)``, encoded and placed like the training X."""
         if validation_data is None:
             return None
         try:
             X_val, y_val = validation_data
         except (TypeError, ValueError):
             raise ValueError("validation_data must be a pair (X_val, y_val)") from None
-        X_val = self._validate_input(X_val, reset=False).astype(dtype, copy=False)
-        y_val = np.asarray(y_val)
+        X_val = self._validate_input(X_val, reset=False)
+        X_val = move(X_val, namespace(X), device(X), X.dtype)
+        y_val = to_numpy(y_val) if not is_numpy_like(y_val) else np.asarray(y_val)
         if X_val.shape[0] != y_val.shape[0]:
             raise ValueError(
                 f"validation_data holds {X_val.shape[0]} examples but {y_val.shape[0]} targets"
             )
         classes = getattr(self, "classes_", None)
-        Y_val, _ = self._encode_targets(y_val, dtype, classes=classes)
-        return X_val.T, Y_val
+        Y_val, _ = self._encode_targets(y_val, numpy_dtype(X.dtype), classes=classes)
+        return X_val.T, self._targets_on(X, Y_val)
 
     def _scorer(self, network, validation):
         """``scorer(W, B)``: the validation score of the current weights, or None."""
@@ -143,17 +235,31 @@ class NetworkEstimator(BaseEstimator):
 
     # ---- prediction ----------------------------------------------------------------------------
     def _network_outputs(self, X, *, logits: bool):
-        """Validate ``X`` and return the logits or outputs, examples as rows: (m, n_L)."""
+        """Logits or outputs (m, n_L), computed where the weights live, in ``X``'s precision,
+        returned in the caller's array type (NumPy for NumPy, lists and pandas)."""
         check_is_fitted(self)
+        given = X
         X = self._validate_input(X, reset=False)
-        network, W, B = self._fitted_network(X.dtype)
+        network, W, B = self._fitted_network()
+        xp, dev = namespace(*W), device(W[0])
+        dtype = xp.float32 if numpy_dtype(X.dtype) == np.float32 else xp.float64
+        W = [move(w, xp, dev, dtype) for w in W]
+        B = [move(b, xp, dev, dtype) for b in B]
+        X = move(X, xp, dev, dtype)
         A = network.logits(W, B, X.T) if logits else network.predict(W, B, X.T)  # (n_L, m)
-        return A.T  # (m, n_L)
+        return to_caller(A.T, given)  # (m, n_L)
 
     def summary(self, m="m") -> str:
         """Layer shapes and parameter counts for ``m`` examples (needs a fitted model)."""
         check_is_fitted(self)
-        return self._fitted_network(np.float64)[0].summary(m)
+        return self._fitted_network()[0].summary(m)
+
+
+def to_caller(A, given):
+    """``A`` in the namespace and device of the caller's input ``given`` (NumPy if NumPy-like)."""
+    if is_numpy_like(given):
+        return to_numpy(A)
+    return move(A, namespace(given), device(given))
 
 
 class ClassifierTargets:
@@ -210,9 +316,12 @@ class ClassifierTargets:
     def _score_columns(self, network, W, B, X_cols, Y):
         """Accuracy on ``X_cols`` (n, m), ``Y`` (n_L, m); all labels must match if multilabel."""
         K = network.logits(W, B, X_cols)  # (n_L, m)
+        xp = namespace(K)
         if K.shape[0] == 1 or getattr(self, "_is_multilabel_target", False):
-            return float(np.mean(np.all((K > 0) == (Y > 0.5), axis=0)))
-        return float(np.mean(np.argmax(K, axis=0) == np.argmax(Y, axis=0)))
+            right = xp.all((K > 0) == (Y > 0.5), axis=0)  # (m,)
+        else:
+            right = xp.argmax(K, axis=0) == xp.argmax(Y, axis=0)  # (m,)
+        return float(xp.mean(xp.astype(right, K.dtype)))
 
     def decision_function(self, X):
         """Logits: (m,) for two classes (positive favours ``classes_[1]``), else (m, n_classes)."""
@@ -229,19 +338,27 @@ class ClassifierTargets:
         """
         H = self._network_outputs(X, logits=False)  # (m, n_L)
         if H.shape[1] == 1:
-            return np.hstack([1 - H, H])
+            return namespace(H).concat([1 - H, H], axis=1)
         return H
 
     def predict_log_proba(self, X):
-        return np.log(self.predict_proba(X))
+        P = self.predict_proba(X)
+        return namespace(P).log(P)
 
     def predict(self, X):
-        """The most probable class of each example, (m,); a 0/1 matrix (m, k) for multilabel."""
-        scores = self.decision_function(X)
+        """The most probable class of each example, (m,); a 0/1 matrix (m, k) for multilabel.
+
+        Labels come back as NumPy, or in the caller's array type when they are numbers.
+        """
+        scores = to_numpy(self.decision_function(X))
         if self._is_multilabel():
-            return (scores > 0).astype(int)
-        index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
-        return self.classes_[index]
+            labels = (scores > 0).astype(int)
+        else:
+            index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
+            labels = self.classes_[index]
+        if is_numpy_like(X) or not np.issubdtype(labels.dtype, np.number):
+            return labels
+        return move(np.ascontiguousarray(labels), namespace(X), device(X))
 
 
 def validate_params(estimator) -> None:

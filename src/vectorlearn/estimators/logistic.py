@@ -7,10 +7,10 @@ is scikit-learn's objective divided by ``C sum(sample_weight)``, so both find th
 
 from __future__ import annotations
 
-import numpy as np
 from sklearn.base import ClassifierMixin
 
 from .. import _params as p
+from ..core.backend import device, move, namespace, numpy_dtype
 from ..core.network import Network
 from ..core.optimizers import BarzilaiBorwein, GradientDescent
 from ..core.training import lipschitz_learning_rate
@@ -44,6 +44,9 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         Print the cost every ``verbose`` epochs (``"gd"``).
     dtype : {None, "float32", "float64"}, default=None
         Precision of training; None keeps float32 input as float32 and uses float64 otherwise.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where NumPy or pandas input trains: "cuda" moves it to a GPU (PyTorch with CUDA, else
+        CuPy), "auto" does so when a GPU is there. PyTorch and CuPy input trains where it is.
 
     Attributes
     ----------
@@ -67,6 +70,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         "warm_start": p.boolean,
         "verbose": p.integer(0),
         "dtype": p.one_of(None, "float32", "float64"),
+        "device": p.one_of("cpu", "cuda", "auto"),
     }
 
     def __init__(
@@ -81,6 +85,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         warm_start=False,
         verbose=0,
         dtype=None,
+        device="cpu",
     ):
         self.penalty = penalty
         self.C = C
@@ -92,6 +97,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.dtype = dtype
+        self.device = device
 
     def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
         """Fit on ``X`` (m, n_features) and labels ``y`` (m,).
@@ -102,15 +108,19 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         returns True stops training.
         """
         validate_params(self)
-        previous = self._previous_weights()
-        X, y = self._validate_input(X, y, reset=True)  # X: (m, n)
-        Y, head = self._encode_targets(y, X.dtype)  # Y: (n_out, m)
+        warm = self.warm_start and hasattr(self, "coef_")
+        if warm:
+            _, W_prev, B_prev = self._fitted_network()
+        X, y = self._validate_input(X, y, reset=True)  # X: (m, n), on its device
+        xp, dev = namespace(X), device(X)
+        Y, head = self._encode_targets(y, numpy_dtype(X.dtype))  # Y: (n_out, m)
+        Y = self._targets_on(X, Y)
         S, total_weight = self._example_weights(X, y, sample_weight, self.class_weight)
         network = Network((X.shape[1], Y.shape[0]), head=head)
-        if previous is not None and previous[0].shape == (Y.shape[0], X.shape[1]):
-            W, B = [previous[0].T.astype(X.dtype)], [previous[1][:, np.newaxis].astype(X.dtype)]
+        if warm and tuple(W_prev[0].shape) == (X.shape[1], Y.shape[0]):
+            W, B = [move(W_prev[0], xp, dev, X.dtype)], [move(B_prev[0], xp, dev, X.dtype)]
         else:
-            W, B = network.init_params(None, np, X.dtype)  # zeros: the model is convex
+            W, B = network.init_params(None, xp, X.dtype, dev)  # zeros: the model is convex
         l2 = 0.0 if self.penalty is None else 1.0 / (self.C * total_weight)
         X_cols = X.T  # (n, m), a view
         optimizer = None
@@ -119,7 +129,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
                 optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, X_cols, S, l2))
             else:
                 optimizer = GradientDescent(self.learning_rate)
-        validation = self._validation_columns(validation_data, X.dtype)
+        validation = self._validation_columns(validation_data, X)
         W, B, history = self._run_solver(
             network,
             W,
@@ -137,20 +147,15 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
             validation=validation,
             scorer=self._scorer(network, validation),
         )
-        self.coef_ = np.asarray(W[0]).T  # (n_out, n_features)
-        self.intercept_ = np.asarray(B[0])[:, 0]  # (n_out,)
+        self.coef_ = W[0].T  # (n_out, n_features), on the training data's device
+        self.intercept_ = B[0][:, 0]  # (n_out,)
         self.validation_loss_curve_ = history.validation_loss if validation else None
         self.validation_scores_ = history.validation_score if validation else None
         return self
 
-    def _previous_weights(self):
-        if self.warm_start and hasattr(self, "coef_"):
-            return self.coef_, self.intercept_
-        return None
-
-    def _fitted_network(self, dtype):
+    def _fitted_network(self):
+        """The network and its ``W``, ``B`` lists, in the fitted arrays' namespace and device."""
         n_out = self.coef_.shape[0]
         network = Network((self.coef_.shape[1], n_out), head="sigmoid" if n_out == 1 else "softmax")
-        W = [self.coef_.T.astype(dtype, copy=False)]  # (n_features, n_out)
-        B = [self.intercept_[:, np.newaxis].astype(dtype, copy=False)]  # (n_out, 1)
-        return network, W, B
+        xp = namespace(self.coef_)
+        return network, [self.coef_.T], [xp.reshape(self.intercept_, (-1, 1))]

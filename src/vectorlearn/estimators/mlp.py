@@ -12,13 +12,13 @@ import numbers
 import warnings
 from contextlib import contextmanager
 
-import array_api_compat.numpy as np_xp
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 
 from .. import _params as p
+from ..core.backend import device, move, namespace, numpy_dtype, to_numpy
 from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
 from ..core.schedules import make_schedule
@@ -60,6 +60,7 @@ class BaseMLP(NetworkEstimator):
         "n_iter_no_change": p.integer(1),
         "dropout": p.real(0, 1, high_open=True),
         "dtype": p.one_of("float32", "float64", None),
+        "device": p.one_of("cpu", "cuda", "auto"),
     }
 
     def __init__(
@@ -90,6 +91,7 @@ class BaseMLP(NetworkEstimator):
         n_iter_no_change=10,
         dropout=0.0,
         dtype="float32",
+        device="cpu",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -116,6 +118,7 @@ class BaseMLP(NetworkEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.dropout = dropout
         self.dtype = dtype
+        self.device = device
 
     # ---- checks ------------------------------------------------------------------------------
     def _hidden_sizes(self) -> tuple[int, ...]:
@@ -164,24 +167,24 @@ class BaseMLP(NetworkEstimator):
         hidden = self._hidden_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
         X, y = self._validate_input(X, y, reset=not warm, multi_output=True)  # X: (m, n)
-        Y, head = self._encode_targets(y, X.dtype)  # (n_out, m)
+        xp = namespace(X)
+        Y, head = self._encode_targets(y, numpy_dtype(X.dtype))  # (n_out, m)
+        Y = self._targets_on(X, Y)
         S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
         self._rng = rng = make_rng(self.random_state)
         network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
-        if warm and [w.shape for w in self.coefs_] == _weight_shapes(network):
-            _, W, B = self._fitted_network(X.dtype)
-        else:
-            W, B = network.init_params(rng, np, X.dtype)
+        W, B = self._starting_weights(network, rng, X, warm)
 
         X_cols = X.T  # (n, m), a view
-        validation = self._validation_columns(validation_data, X.dtype)
+        validation = self._validation_columns(validation_data, X)
         if validation is None and self.early_stopping:
             train_idx, val_idx = self._validation_split(y, rng)
-            validation = tuple(columns(A, val_idx, np_xp) for A in (X_cols, Y, S))
-            X_cols, Y, S = (columns(A, train_idx, np_xp) for A in (X_cols, Y, S))
+            validation = tuple(columns(A, val_idx, xp) for A in (X_cols, Y, S))
+            X_cols, Y, S = (columns(A, train_idx, xp) for A in (X_cols, Y, S))
             if S is not None:
-                total_weight *= float(np.sum(S)) / X.shape[0]
-                S = S * (S.shape[1] / np.sum(S))  # mean 1 again
+                kept = float(xp.sum(S))
+                total_weight *= kept / X.shape[0]
+                S = S * (S.shape[1] / kept)  # mean 1 again
             else:
                 total_weight *= len(train_idx) / X.shape[0]
         l2 = self.alpha / total_weight  # J = mean loss + alpha / (2 m) sum ||W||^2
@@ -228,23 +231,20 @@ class BaseMLP(NetworkEstimator):
             )
         hidden = self._hidden_sizes()
         X, y = self._validate_input(X, y, reset=first, multi_output=True)  # X: (m, n)
-        Y, head = self._encode_targets(y, X.dtype, classes=classes, first_call=first)
+        Y, head = self._encode_targets(y, numpy_dtype(X.dtype), classes=classes, first_call=first)
+        Y = self._targets_on(X, Y)
         S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
         network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
-        if first:
-            self._rng = make_rng(self.random_state)
-            W, B = network.init_params(self._rng, np, X.dtype)
-        else:
-            _, W, B = self._fitted_network(X.dtype)
-            if [w.shape for w in W] != _weight_shapes(network):
-                raise ValueError(
-                    "partial_fit got data whose shape does not match the network "
-                    f"{network.sizes}; pass the same features and targets on every call."
-                )
-        if getattr(self, "_optimizer", None) is None:
-            self._optimizer = self._make_optimizer()
         if getattr(self, "_rng", None) is None:
             self._rng = make_rng(self.random_state)
+        if not first and [tuple(w.shape) for w in self.coefs_] != _weight_shapes(network):
+            raise ValueError(
+                "partial_fit got data whose shape does not match the network "
+                f"{network.sizes}; pass the same features and targets on every call."
+            )
+        W, B = self._starting_weights(network, self._rng, X, warm=not first)
+        if getattr(self, "_optimizer", None) is None:
+            self._optimizer = self._make_optimizer()
         with self._keeping_finite_weights(network):
             W, B, history = train(
                 network,
@@ -268,6 +268,15 @@ class BaseMLP(NetworkEstimator):
         self.loss_curve_ = [*getattr(self, "loss_curve_", []), *history.loss]
         self.best_epoch_ = self.n_iter_
         return self
+
+    def _starting_weights(self, network, rng, X, warm: bool):
+        """The fitted weights to continue from (when ``warm`` and the shapes agree), else a
+        fresh draw from ``rng``; on ``X``'s namespace, dtype and device."""
+        xp, dev = namespace(X), device(X)
+        if warm and [tuple(w.shape) for w in self.coefs_] == _weight_shapes(network):
+            _, W, B = self._fitted_network()
+            return [move(w, xp, dev, X.dtype) for w in W], [move(b, xp, dev, X.dtype) for b in B]
+        return network.init_params(rng, xp, X.dtype, dev)
 
     @contextmanager
     def _keeping_finite_weights(self, network):
@@ -308,18 +317,18 @@ class BaseMLP(NetworkEstimator):
         return False
 
     def _store(self, network, W, B):
-        self.coefs_ = [np.asarray(w) for w in W]  # W_l: (n_{l-1}, n_l), scikit-learn's shape
-        self.intercepts_ = [np.asarray(b)[:, 0] for b in B]  # B_l as (n_l,)
+        self.coefs_ = list(W)  # W_l: (n_{l-1}, n_l), scikit-learn's shape, on the data's device
+        self.intercepts_ = [b[:, 0] for b in B]  # B_l as (n_l,)
         self.n_layers_ = network.n_layers + 1  # scikit-learn counts the input layer
         self.n_outputs_ = network.sizes[-1]
         self.out_activation_ = network.head
 
-    def _fitted_network(self, dtype):
+    def _fitted_network(self):
+        """The network and its ``W``, ``B`` lists, in the fitted arrays' namespace and device."""
         sizes = (self.coefs_[0].shape[0], *(w.shape[1] for w in self.coefs_))
         network = Network(sizes, self._activation(), self.out_activation_)
-        W = [w.astype(dtype, copy=False) for w in self.coefs_]
-        B = [b[:, np.newaxis].astype(dtype, copy=False) for b in self.intercepts_]
-        return network, W, B
+        xp = namespace(*self.coefs_)
+        return network, list(self.coefs_), [xp.reshape(b, (-1, 1)) for b in self.intercepts_]
 
     def summary(self, m="m", n_features=None) -> str:
         """Each layer's ``W``, ``B``, ``K``, ``A`` shapes for ``m`` examples, and parameter counts.
@@ -358,6 +367,9 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
       the best epoch.
     - ``dropout``: inverted dropout on the hidden layers while training.
     - ``dtype``: ``"float32"`` (default, fast) or ``"float64"``; None keeps the input's.
+    - ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``: where NumPy or pandas input
+      trains. PyTorch and CuPy input trains where it is; ``coefs_`` stay on that device and
+      predictions come back in the caller's array type.
     - ``class_weight``: None, ``"balanced"`` or ``{class: weight}``.
 
     Attributes
@@ -399,6 +411,7 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         n_iter_no_change=10,
         dropout=0.0,
         dtype="float32",
+        device="cpu",
     ):
         # scikit-learn reads the parameters from this signature, so it is spelled out in full.
         super().__init__(
@@ -427,6 +440,7 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
             n_iter_no_change=n_iter_no_change,
             dropout=dropout,
             dtype=dtype,
+            device=device,
         )
         self.class_weight = class_weight
 
@@ -486,7 +500,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if isinstance(y, str) and y == NO_Y:
             return super()._validate_input(X, reset=reset)
         X, y = super()._validate_input(X, y, reset=reset, multi_output=True)
-        return X, np.asarray(y, dtype=X.dtype)
+        try:
+            return X, np.asarray(y, dtype=numpy_dtype(X.dtype))
+        except (TypeError, ValueError):
+            raise ValueError("MLPRegressor needs numeric targets y") from None
 
     def partial_fit(self, X, y, sample_weight=None, *, callbacks=()):
         """Train one epoch on a chunk ``X`` (m, n_features), ``y`` of a stream."""
@@ -498,7 +515,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return Y, "identity"
 
     def _score_columns(self, network, W, B, X_cols, Y):
-        return float(r2_score(Y.T, network.logits(W, B, X_cols).T))
+        return float(r2_score(to_numpy(Y).T, to_numpy(network.logits(W, B, X_cols)).T))
 
     def predict(self, X):
         """Predicted targets, (m,) or (m, n_targets) like the ``y`` given to ``fit``."""

@@ -1,0 +1,126 @@
+"""The estimators on other array namespaces: the same models as on NumPy, data kept in place.
+
+Parametrized over array-api-strict (the standard, nothing more) and PyTorch CPU tensors (skipped,
+with the reason, where torch is not installed; CI installs the CPU build). CUDA runs in
+benchmarks/gpu_check.py on a machine with a GPU.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.preprocessing import StandardScaler
+
+from vectorlearn import LogisticRegression, MLPClassifier, MLPRegressor
+from vectorlearn.core.backend import namespace, to_numpy
+
+
+def torch_namespace():
+    torch = pytest.importorskip("torch", reason="PyTorch is optional: pip install torch==2.13.0")
+    return torch
+
+
+BACKENDS = ["array_api_strict", "torch"]
+
+
+def to_backend(name, a, dtype):
+    if name == "torch":
+        torch = torch_namespace()
+        return torch.asarray(np.asarray(a, dtype=dtype))
+    xp = pytest.importorskip("array_api_strict", reason="array-api-strict is a test extra")
+    return xp.asarray(np.asarray(a, dtype=dtype))
+
+
+def data(regression=False):
+    X, y = (load_diabetes if regression else load_iris)(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    return X, (y / 100 if regression else y)
+
+
+def fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y)
+
+
+MODELS = {
+    "logreg gd": lambda dt: LogisticRegression(solver="gd", dtype=dt),
+    "logreg lbfgs": lambda dt: LogisticRegression(solver="lbfgs", dtype=dt),
+    "mlp adam": lambda dt: MLPClassifier((8,), max_iter=20, random_state=0, dtype=dt),
+    "mlp lbfgs": lambda dt: MLPClassifier(
+        (8,), solver="lbfgs", max_iter=20, random_state=0, dtype=dt
+    ),
+    "mlp dropout": lambda dt: MLPClassifier(
+        (8,), dropout=0.2, max_iter=10, random_state=0, dtype=dt
+    ),
+    "regressor": lambda dt: MLPRegressor((8, 4), max_iter=20, random_state=0, dtype=dt),
+}
+
+
+def weights(model):
+    if hasattr(model, "coefs_"):
+        return model.coefs_ + model.intercepts_
+    return [model.coef_, model.intercept_]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("dtype,tol", [("float64", 1e-6), ("float32", 1e-4)])
+def test_same_model_as_numpy(backend, name, dtype, tol):
+    X, y = data(regression=name == "regressor")
+    reference = fit(MODELS[name](dtype), X, y)
+    model = fit(
+        MODELS[name](dtype), to_backend(backend, X, dtype), to_backend(backend, y, "float64")
+    )
+    for ours, theirs in zip(weights(model), weights(reference)):
+        assert namespace(ours) is namespace(to_backend(backend, X, dtype))  # trained in place
+        np.testing.assert_allclose(to_numpy(ours), to_numpy(theirs), rtol=tol, atol=tol)
+    Xb = to_backend(backend, X, dtype)
+    out = model.predict_proba(Xb) if hasattr(model, "predict_proba") else model.predict(Xb)
+    assert namespace(out) is namespace(Xb)  # the caller's array type comes back
+    expected = (
+        reference.predict_proba(X.astype(dtype))
+        if hasattr(model, "predict_proba")
+        else reference.predict(X.astype(dtype))
+    )
+    np.testing.assert_allclose(to_numpy(out), expected, rtol=tol, atol=tol)
+    # NumPy input to a model trained on tensors gives NumPy back
+    assert isinstance(model.predict(X), np.ndarray)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_input_on_other_backends(backend):
+    X, y = data()
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LogisticRegression().fit(to_backend(backend, bad, "float64"), y)
+    with pytest.raises(ValueError, match="2D"):
+        LogisticRegression().fit(to_backend(backend, X[:, 0], "float64"), y)
+    with pytest.raises(ValueError, match="inconsistent"):
+        LogisticRegression().fit(to_backend(backend, X, "float64"), y[:-1])
+    model = LogisticRegression().fit(to_backend(backend, X, "float64"), y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict(to_backend(backend, X[:, :2], "float64"))
+
+
+def test_torch_labels_come_back_as_tensors():
+    torch = torch_namespace()
+    X, y = data()
+    model = LogisticRegression().fit(torch.asarray(X), torch.asarray(y))
+    predicted = model.predict(torch.asarray(X))
+    assert isinstance(predicted, torch.Tensor)
+    assert (predicted.numpy() == LogisticRegression().fit(X, y).predict(X)).all()
+
+
+def test_device_choice_without_a_gpu():
+    from vectorlearn.core.backend import gpu_namespace
+
+    if gpu_namespace() is not None:
+        pytest.skip("this machine has a GPU; benchmarks/gpu_check.py covers that case")
+    X, y = data()
+    with pytest.raises(ValueError, match="device='cuda' needs a GPU"):
+        LogisticRegression(device="cuda").fit(X, y)
+    model = LogisticRegression(device="auto").fit(X, y)  # no GPU: stays on the CPU
+    assert isinstance(model.coef_, np.ndarray)
