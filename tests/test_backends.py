@@ -21,15 +21,26 @@ def torch_namespace():
     return torch
 
 
-BACKENDS = ["array_api_strict", "torch"]
+# CUDA cases run where a GPU is (benchmarks/gpu_check.py runs them there); CI has none.
+BACKENDS = ["array_api_strict", "torch", "torch_cuda", "cupy"]
 
 
 def to_backend(name, a, dtype):
-    if name == "torch":
+    a = np.asarray(a, dtype=dtype)
+    if name.startswith("torch"):
         torch = torch_namespace()
-        return torch.asarray(np.asarray(a, dtype=dtype))
+        if name == "torch_cuda" and not torch.cuda.is_available():
+            pytest.skip("no CUDA GPU on this machine")
+        return torch.asarray(a, device="cuda" if name == "torch_cuda" else "cpu")
+    if name == "cupy":
+        cupy = pytest.importorskip("cupy", reason="CuPy needs a CUDA GPU")
+        try:
+            cupy.cuda.runtime.getDeviceCount()
+        except Exception:
+            pytest.skip("CuPy is installed but finds no CUDA GPU")
+        return cupy.asarray(a)
     xp = pytest.importorskip("array_api_strict", reason="array-api-strict is a test extra")
-    return xp.asarray(np.asarray(a, dtype=dtype))
+    return xp.asarray(a)
 
 
 def data(regression=False):
@@ -87,6 +98,9 @@ def test_same_model_as_numpy(backend, name, dtype, tol):
     np.testing.assert_allclose(to_numpy(out), expected, rtol=tol, atol=tol)
     # NumPy input to a model trained on tensors gives NumPy back
     assert isinstance(model.predict(X), np.ndarray)
+    # and score takes the caller's arrays, wherever they live
+    yb = to_backend(backend, y, "float64")
+    assert model.score(Xb, yb) == pytest.approx(reference.score(X.astype(dtype), y), abs=tol)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

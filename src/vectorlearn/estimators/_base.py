@@ -255,6 +255,11 @@ class NetworkEstimator(BaseEstimator):
         return self._fitted_network()[0].summary(m)
 
 
+def host(a):
+    """``a`` as NumPy if it is an array of another namespace (a GPU tensor, say), else as is."""
+    return a if a is None or is_numpy_like(a) else to_numpy(a)
+
+
 def to_caller(A, given):
     """``A`` in the namespace and device of the caller's input ``given`` (NumPy if NumPy-like)."""
     if is_numpy_like(given):
@@ -322,6 +327,14 @@ class ClassifierTargets:
         else:
             right = xp.argmax(K, axis=0) == xp.argmax(Y, axis=0)  # (m,)
         return float(xp.mean(xp.astype(right, K.dtype)))
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on ``X``, ``y`` (arrays of any namespace or device)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(
+            accuracy_score(host(y), host(self.predict(X)), sample_weight=host(sample_weight))
+        )
 
     def decision_function(self, X):
         """Logits: (m,) for two classes (positive favours ``classes_[1]``), else (m, n_classes)."""

@@ -23,7 +23,14 @@ from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
 from ..core.schedules import make_schedule
 from ..core.training import TrainingDiverged, columns, train
-from ._base import NO_Y, ClassifierTargets, NetworkEstimator, make_rng, validate_params
+from ._base import (
+    NO_Y,
+    ClassifierTargets,
+    NetworkEstimator,
+    host,
+    make_rng,
+    validate_params,
+)
 
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
 
@@ -516,6 +523,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _score_columns(self, network, W, B, X_cols, Y):
         return float(r2_score(to_numpy(Y).T, to_numpy(network.logits(W, B, X_cols)).T))
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the predictions on ``X``, ``y`` (arrays of any namespace or device)."""
+        return float(r2_score(host(y), host(self.predict(X)), sample_weight=host(sample_weight)))
 
     def predict(self, X):
         """Predicted targets, (m,) or (m, n_targets) like the ``y`` given to ``fit``."""
