@@ -22,8 +22,20 @@ import numpy as np
 def backend_tests() -> int:
     """The backend test file, CUDA cases only (torch on CUDA and CuPy)."""
     return subprocess.call(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-         "tests/test_backends.py", "-k", "cuda or cupy", "-rs"]
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "tests/test_backends.py",
+            "-k",
+            "cuda or cupy",
+            "-rs",
+        ]
     )
 
 
@@ -31,7 +43,7 @@ def make_data(m, n, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(m, n)).astype(np.float32)
     w = rng.normal(size=(n,))
-    y = ((np.tanh(X[:, : n // 2]) @ w[: n // 2] + X[:, n // 2 :] ** 2 @ w[n // 2 :] * 0.1) > 0)
+    y = (np.tanh(X[:, : n // 2]) @ w[: n // 2] + X[:, n // 2 :] ** 2 @ w[n // 2 :] * 0.1) > 0
     return X, y.astype(np.float32)
 
 
@@ -62,7 +74,11 @@ def vectorlearn_fit(X, y, hidden, batch, epochs):
     from vectorlearn import MLPClassifier
 
     model = MLPClassifier(
-        hidden, batch_size=batch, max_iter=epochs, tol=0.0, n_iter_no_change=10**6,
+        hidden,
+        batch_size=batch,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**6,
         random_state=0,
     )
     with warnings.catch_warnings():
@@ -116,8 +132,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import torch
 
-    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, "
-          f"GPU: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
+    print(
+        f"torch {torch.__version__}, CUDA {torch.version.cuda}, "
+        f"GPU: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}"
+    )
     try:
         import cupy
 
@@ -126,8 +144,9 @@ def main(argv=None) -> int:
         print("cupy not installed")
     status = 0 if args.skip_tests else backend_tests()
     m, n, hidden, epochs, repeats, rows = timings(args.quick, args.device)
-    print(f"\nMLP {hidden} ReLU, Adam, float32, {m:,} x {n}, {epochs} epoch(s), "
-          f"median of {repeats}\n")
+    print(
+        f"\nMLP {hidden} ReLU, Adam, float32, {m:,} x {n}, {epochs} epoch(s), median of {repeats}\n"
+    )
     print("| batch | learner | s per epoch | vs plain PyTorch | train accuracy |")
     print("|---|---|---|---|---|")
     for batch, name, per_epoch, ratio, acc in rows:

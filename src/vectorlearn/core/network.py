@@ -125,10 +125,7 @@ class Network:
         K, cache = self.forward(W, B, X, masks)  # K: (n_L, m)
         J, dK = cost_and_dK(HEADS[self.head], K, Y, S, xp)
         dW, dB = self.backward(dK, W, cache, masks)
-        if l2:
-            l2 = float(l2)
-            J = J + l2 / 2 * sum(xp.sum(W_l * W_l) for W_l in W)
-            dW = [dW_l + l2 * W_l for dW_l, W_l in zip(dW, W)]
+        J, dW = add_penalty(J, dW, W, l2)
         return J, dW, dB
 
     def predict(self, W, B, X):
@@ -172,6 +169,15 @@ class Network:
     @property
     def n_parameters(self) -> int:
         return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+def add_penalty(J, dW, W, l2):
+    """Add ``(l2 / 2) sum_l ||W_l||^2`` to ``J`` and ``l2 W_l`` to each ``dW_l``."""
+    if not l2:
+        return J, dW
+    xp, l2 = namespace(*W), float(l2)
+    J = J + l2 / 2 * sum(xp.sum(W_l * W_l) for W_l in W)
+    return J, [dW_l + l2 * W_l for dW_l, W_l in zip(dW, W)]
 
 
 def make_dropout_masks(network: Network, rate: float, m: int, rng, X):

@@ -77,6 +77,23 @@ def columns(A, idx, xp):
     return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
 
 
+def is_remote(X) -> bool:
+    """True for data held elsewhere (row blocks on a Dask cluster, see vectorlearn.distributed).
+
+    Such data computes full-batch costs and gradients where it lives, through
+    ``X.cost_and_gradients(network, W, B, l2)``, and trains mini-batches block by block through
+    ``X.train_epoch(...)``; ``X.shape`` is ``(n_0, m)`` as for an array.
+    """
+    return hasattr(X, "cost_and_gradients") and hasattr(X, "train_epoch")
+
+
+def batch_cost_and_gradients(network, W, B, X, Y, S, l2, masks=None):
+    """``network.cost_and_gradients`` on in-memory columns, or computed where remote data lives."""
+    if is_remote(X):
+        return X.cost_and_gradients(network, W, B, l2)
+    return network.cost_and_gradients(W, B, X, Y, S, l2, masks)
+
+
 def data_cost(network: Network, W, B, X, Y, S=None):
     """``J`` without the penalty, as a Python float (validation loss)."""
     xp = namespace(X, *W)
@@ -121,7 +138,7 @@ def train(
     gradient entry exceeds ``gtol``; with early stopping the best epoch's weights are returned.
     A callback returning True stops training after that epoch.
     """
-    xp = namespace(X, *W)
+    xp = namespace(*W) if is_remote(X) else namespace(X, *W)
     m, L = X.shape[1], network.n_layers
     history = History()
     sign = -1.0 if (early_stopping and monitor == "score") else 1.0  # minimize sign * value
@@ -131,18 +148,31 @@ def train(
         if schedule is not None:
             optimizer.learning_rate = float(schedule.rate(epoch, cost))
         total = 0.0
-        for idx in minibatches(m, batch_size, rng, shuffle):
-            Xb, Yb, Sb = columns(X, idx, xp), columns(Y, idx, xp), columns(S, idx, xp)
-            m_b = Xb.shape[1]
-            masks = make_dropout_masks(network, dropout, m_b, rng, Xb)
-            with np.errstate(over="ignore", invalid="ignore"):
-                J, dW, dB = network.cost_and_gradients(W, B, Xb, Yb, Sb, l2, masks)
-                if gtol is not None and idx is None:
-                    small_gradient = max(float(xp.max(xp.abs(g))) for g in dW + dB) <= gtol
-                if not small_gradient:  # at a stationary point: keep W, B where dW, dB were small
-                    params = optimizer.step(W + B, dW + dB)
-                    W, B = params[:L], params[L:]
-            total = total + J * m_b  # stays on the device: no sync per batch
+        if is_remote(X) and batch_size is not None and batch_size < m:
+            W, B, total = X.train_epoch(
+                network,
+                W,
+                B,
+                optimizer,
+                rng,
+                batch_size=batch_size,
+                l2=l2,
+                dropout=dropout,
+                shuffle=shuffle,
+            )  # block by block, where the data lives
+        else:
+            for idx in minibatches(m, batch_size, rng, shuffle):
+                Xb, Yb, Sb = columns(X, idx, xp), columns(Y, idx, xp), columns(S, idx, xp)
+                m_b = Xb.shape[1]
+                masks = make_dropout_masks(network, dropout, m_b, rng, Xb)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    J, dW, dB = batch_cost_and_gradients(network, W, B, Xb, Yb, Sb, l2, masks)
+                    if gtol is not None and idx is None:
+                        small_gradient = max(float(xp.max(xp.abs(g))) for g in dW + dB) <= gtol
+                    if not small_gradient:  # at a stationary point: keep W, B where dW, dB were
+                        params = optimizer.step(W + B, dW + dB)
+                        W, B = params[:L], params[L:]
+                total = total + J * m_b  # stays on the device: no sync per batch
         cost = float(total) / m
         if not math.isfinite(cost):
             raise TrainingDiverged(
@@ -220,7 +250,8 @@ def train_lbfgs(
     namespace, dtype and device, runs one vectorized ``cost_and_gradients``, and packs the
     gradients back. ``validation`` and ``scorer`` are as in :func:`train`, once per iteration.
     """
-    xp = namespace(X, *W)
+    xp = namespace(*W) if is_remote(X) else namespace(X, *W)
+    place = W[0]  # where the parameters live, and their dtype
     shapes = [tuple(p.shape) for p in W + B]
     sizes = [math.prod(s) for s in shapes]
     L = network.n_layers
@@ -228,13 +259,13 @@ def train_lbfgs(
     def unpack(theta):
         parts = np.split(theta, np.cumsum(sizes)[:-1])
         return [
-            xp.asarray(np.reshape(part, s), dtype=X.dtype, device=device(X))
+            xp.asarray(np.reshape(part, s), dtype=place.dtype, device=device(place))
             for part, s in zip(parts, shapes)
         ]
 
     def fun(theta):
         params = unpack(theta)
-        J, dW, dB = network.cost_and_gradients(params[:L], params[L:], X, Y, S, l2)
+        J, dW, dB = batch_cost_and_gradients(network, params[:L], params[L:], X, Y, S, l2)
         grad = np.concatenate([to_numpy(g).astype(np.float64).ravel() for g in dW + dB])
         return float(J), grad
 
@@ -282,22 +313,29 @@ def lipschitz_learning_rate(network: Network, X, S=None, l2=0.0, n_power_iterati
     """
     if network.n_layers != 1:
         raise ValueError("the automatic learning rate needs a network without hidden layers")
-    xp = namespace(X)
     m = X.shape[1]
-    v = xp.ones((X.shape[0], 1), dtype=X.dtype, device=device(X))  # (n_0, 1)
+    v = np.ones((X.shape[0], 1))  # (n_0, 1), float64 on the host: the iterate is tiny
     v_b = 1.0  # the entry of v for the row of ones
     eigenvalue = 0.0
     for _ in range(n_power_iterations):
-        u = xp.matmul(v.T, X) + v_b  # (1, m): X1^T v
-        if S is not None:
-            u = S * u
-        v_new = xp.matmul(X, u.T)  # (n_0, 1): X1 diag(S) X1^T v
-        v_b_new = float(xp.sum(u))
-        norm = math.sqrt(float(xp.sum(v_new * v_new)) + v_b_new**2)
+        v_new, v_b_new = gram_times(X, S, v, v_b)  # X1 diag(S) X1^T [v; v_b]
+        norm = math.sqrt(float(np.sum(v_new * v_new)) + v_b_new**2)
         if norm == 0.0:
             break
-        eigenvalue = norm / math.sqrt(float(xp.sum(v * v)) + v_b**2)
+        eigenvalue = norm / math.sqrt(float(np.sum(v * v)) + v_b**2)
         v, v_b = v_new / norm, v_b_new / norm
     curvature = {"sigmoid": 0.25, "softmax": 0.5, "identity": 1.0}[network.head]
     lip = curvature * 1.05 * eigenvalue / m + float(l2)
     return 1.0 / lip if lip > 0 else 1.0
+
+
+def gram_times(X, S, v, v_b):
+    """``X1 diag(S) X1^T [v; v_b]`` for ``X1 = [X; 1]``, as host NumPy ``(v_new (n_0, 1), b)``."""
+    if is_remote(X):
+        return X.gram_times(S, v, v_b)
+    xp = namespace(X)
+    v_x = xp.asarray(v, dtype=X.dtype, device=device(X))
+    u = xp.matmul(v_x.T, X) + v_b  # (1, m): X1^T v
+    if S is not None:
+        u = S * u
+    return to_numpy(xp.matmul(X, u.T)).astype(np.float64), float(xp.sum(u))  # (n_0, 1), scalar

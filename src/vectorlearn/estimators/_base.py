@@ -19,6 +19,7 @@ from .. import _params
 from ..core.backend import (
     device,
     gpu_namespace,
+    is_dask,
     is_numpy_like,
     like,
     move,
@@ -126,6 +127,24 @@ class NetworkEstimator(BaseEstimator):
             return X
         xp, dev = gpu
         return move(X, xp, dev)
+
+    def _training_data(self, X, y, sample_weight, class_weight, *, reset=True, multi_output=False):
+        """What training needs, in memory or on a Dask cluster.
+
+        Returns ``(X_cols, Y, S, head, total_weight, template, y)``: ``X_cols`` (n, m) (or the
+        Dask blocks, which hold ``Y`` and ``S`` themselves), the targets ``Y`` (n_out, m), the
+        example weights ``S`` (1, m) or None, the output head, the weights' sum, an empty array
+        with the training data's namespace, dtype and device, and ``y`` as NumPy (None on Dask).
+        """
+        if is_dask(X):
+            from ..distributed import DaskBlocks
+
+            data, head, total = DaskBlocks.prepare(self, X, y, sample_weight, class_weight)
+            return data, None, None, head, total, np.empty((0, data.shape[0]), data.dtype), None
+        X, y = self._validate_input(X, y, reset=reset, multi_output=multi_output)  # X: (m, n)
+        Y, head = self._encode_targets(y, numpy_dtype(X.dtype))  # Y: (n_out, m)
+        S, total = self._example_weights(X, y, sample_weight, class_weight)
+        return X.T, self._targets_on(X, Y), S, head, total, X[:0, :], y
 
     def _targets_on(self, X, Y):
         """Targets or weights built in NumPy, moved to ``X``'s namespace, dtype and device."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sklearn.base import ClassifierMixin
 
 from .. import _params as p
-from ..core.backend import device, move, namespace, numpy_dtype
+from ..core.backend import device, move, namespace
 from ..core.network import Network
 from ..core.optimizers import BarzilaiBorwein, GradientDescent
 from ..core.training import lipschitz_learning_rate
@@ -111,25 +111,24 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         warm = self.warm_start and hasattr(self, "coef_")
         if warm:
             _, W_prev, B_prev = self._fitted_network()
-        X, y = self._validate_input(X, y, reset=True)  # X: (m, n), on its device
-        xp, dev = namespace(X), device(X)
-        Y, head = self._encode_targets(y, numpy_dtype(X.dtype))  # Y: (n_out, m)
-        Y = self._targets_on(X, Y)
-        S, total_weight = self._example_weights(X, y, sample_weight, self.class_weight)
-        network = Network((X.shape[1], Y.shape[0]), head=head)
-        if warm and tuple(W_prev[0].shape) == (X.shape[1], Y.shape[0]):
-            W, B = [move(W_prev[0], xp, dev, X.dtype)], [move(B_prev[0], xp, dev, X.dtype)]
+        X_cols, Y, S, head, total_weight, template, _ = self._training_data(
+            X, y, sample_weight, self.class_weight
+        )  # X_cols: (n, m), on its device (or row blocks on a Dask cluster)
+        xp, dev, dtype = namespace(template), device(template), template.dtype
+        n_out = Y.shape[0] if Y is not None else X_cols.n_outputs
+        network = Network((X_cols.shape[0], n_out), head=head)
+        if warm and tuple(W_prev[0].shape) == network.sizes:
+            W, B = [move(W_prev[0], xp, dev, dtype)], [move(B_prev[0], xp, dev, dtype)]
         else:
-            W, B = network.init_params(None, xp, X.dtype, dev)  # zeros: the model is convex
+            W, B = network.init_params(None, xp, dtype, dev)  # zeros: the model is convex
         l2 = 0.0 if self.penalty is None else 1.0 / (self.C * total_weight)
-        X_cols = X.T  # (n, m), a view
         optimizer = None
         if self.solver == "gd":
             if self.learning_rate == "auto":
                 optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, X_cols, S, l2))
             else:
                 optimizer = GradientDescent(self.learning_rate)
-        validation = self._validation_columns(validation_data, X)
+        validation = self._validation_columns(validation_data, template)
         W, B, history = self._run_solver(
             network,
             W,

@@ -18,7 +18,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 
 from .. import _params as p
-from ..core.backend import device, move, namespace, numpy_dtype, to_numpy
+from ..core.backend import device, is_dask, move, namespace, numpy_dtype, to_numpy
 from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
 from ..core.schedules import make_schedule
@@ -173,27 +173,32 @@ class BaseMLP(NetworkEstimator):
         validate_params(self)
         hidden = self._hidden_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
-        X, y = self._validate_input(X, y, reset=not warm, multi_output=True)  # X: (m, n)
-        xp = namespace(X)
-        Y, head = self._encode_targets(y, numpy_dtype(X.dtype))  # (n_out, m)
-        Y = self._targets_on(X, Y)
-        S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
+        X_cols, Y, S, head, total_weight, template, y = self._training_data(
+            X, y, sample_weight, class_weight, reset=not warm, multi_output=True
+        )  # X_cols: (n, m), on its device (or row blocks on a Dask cluster)
+        xp = namespace(template)
+        n_out = Y.shape[0] if Y is not None else X_cols.n_outputs
         self._rng = rng = make_rng(self.random_state)
-        network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
-        W, B = self._starting_weights(network, rng, X, warm)
+        network = Network((X_cols.shape[0], *hidden, n_out), self._activation(), head)
+        W, B = self._starting_weights(network, rng, template, warm)
 
-        X_cols = X.T  # (n, m), a view
-        validation = self._validation_columns(validation_data, X)
+        validation = self._validation_columns(validation_data, template)
         if validation is None and self.early_stopping:
+            if y is None:
+                raise ValueError(
+                    "early stopping on Dask data needs validation_data=(X_val, y_val): the "
+                    "validation rows are not split off a distributed array."
+                )
+            m = X_cols.shape[1]
             train_idx, val_idx = self._validation_split(y, rng)
             validation = tuple(columns(A, val_idx, xp) for A in (X_cols, Y, S))
             X_cols, Y, S = (columns(A, train_idx, xp) for A in (X_cols, Y, S))
             if S is not None:
                 kept = float(xp.sum(S))
-                total_weight *= kept / X.shape[0]
+                total_weight *= kept / m
                 S = S * (S.shape[1] / kept)  # mean 1 again
             else:
-                total_weight *= len(train_idx) / X.shape[0]
+                total_weight *= len(train_idx) / m
         l2 = self.alpha / total_weight  # J = mean loss + alpha / (2 m) sum ||W||^2
 
         self._optimizer = self._make_optimizer()
@@ -237,6 +242,8 @@ class BaseMLP(NetworkEstimator):
                 "partial_fit needs a mini-batch solver: set solver to 'adam', 'momentum' or 'gd'."
             )
         hidden = self._hidden_sizes()
+        if is_dask(X):
+            raise TypeError("partial_fit takes in-memory chunks; fit trains on Dask arrays")
         X, y = self._validate_input(X, y, reset=first, multi_output=True)  # X: (m, n)
         Y, head = self._encode_targets(y, numpy_dtype(X.dtype), classes=classes, first_call=first)
         Y = self._targets_on(X, Y)

@@ -1,0 +1,153 @@
+"""Training on a Dask cluster: the same weights as in memory, and X never gathered."""
+
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array", reason="Dask is in the test extra: pip install '.[test]'")
+distributed = pytest.importorskip(
+    "dask.distributed", reason="dask.distributed is in the test extra"
+)
+
+from sklearn.datasets import make_classification, make_regression  # noqa: E402
+
+from vectorlearn import LogisticRegression, MLPClassifier, MLPRegressor  # noqa: E402
+from vectorlearn.distributed import connect  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = connect(n_workers=2, dashboard_address=":0", silence_logs=50)
+    yield c
+    c.close()
+    c.cluster.close()
+
+
+def chunked(a, rows=150):
+    return da.from_array(a, chunks=(rows,) + a.shape[1:])
+
+
+def quietly(model, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(*args, **kwargs)
+
+
+def weights(model):
+    return (
+        model.coefs_ + model.intercepts_
+        if hasattr(model, "coefs_")
+        else [model.coef_, model.intercept_]
+    )
+
+
+def binary(n_classes=2, m=1500):
+    X, y = make_classification(m, 8, n_informative=5, n_classes=n_classes, random_state=0)
+    return X, y
+
+
+CASES = {
+    "logreg gd binary": (lambda: LogisticRegression(solver="gd"), 2),
+    "logreg lbfgs binary": (lambda: LogisticRegression(solver="lbfgs"), 2),
+    "logreg gd multinomial": (lambda: LogisticRegression(solver="gd"), 3),
+    "logreg lbfgs multinomial": (lambda: LogisticRegression(solver="lbfgs"), 3),
+    "logreg fixed step": (
+        lambda: LogisticRegression(solver="gd", learning_rate=0.5, max_iter=30),
+        3,
+    ),
+    "mlp lbfgs": (
+        lambda: MLPClassifier((8,), solver="lbfgs", max_iter=30, random_state=0, dtype="float64"),
+        3,
+    ),
+    "mlp full-batch adam": (
+        lambda: MLPClassifier((8,), batch_size=None, max_iter=30, random_state=0, dtype="float64"),
+        2,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_same_weights_as_in_memory(client, name):
+    make, n_classes = CASES[name]
+    X, y = binary(n_classes)
+    in_memory = quietly(make(), X, y)
+    on_cluster = quietly(make(), chunked(X), chunked(y))  # 10 blocks of 150 rows
+    assert on_cluster.n_iter_ == in_memory.n_iter_
+    for a, b in zip(weights(on_cluster), weights(in_memory)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(on_cluster.classes_, in_memory.classes_)
+
+
+def test_weights_and_regression_on_the_cluster(client):
+    X, y = binary(3)
+    w = np.random.default_rng(0).integers(1, 4, size=y.shape[0]).astype(float)
+    make = lambda: LogisticRegression(class_weight="balanced")  # noqa: E731
+    a = quietly(make(), X, y, sample_weight=w)
+    b = quietly(make(), chunked(X), chunked(y), sample_weight=chunked(w))
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-6, atol=1e-6)
+    Xr, yr = make_regression(900, 6, noise=5.0, random_state=0)
+    make = lambda: MLPRegressor((6,), solver="lbfgs", max_iter=40, random_state=0, dtype="float64")  # noqa: E731
+    a = quietly(make(), Xr, yr / 100)
+    b = quietly(make(), chunked(Xr), chunked(yr / 100))
+    for u, v in zip(weights(b), weights(a)):
+        np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-6)
+
+
+def test_mini_batches_run_block_by_block(client):
+    X, y = binary(2, m=3000)
+    model = quietly(
+        MLPClassifier((16,), batch_size=64, max_iter=15, learning_rate_init=0.01, random_state=0),
+        chunked(X, 300),
+        chunked(y, 300),
+    )
+    reference = quietly(
+        MLPClassifier((16,), batch_size=64, max_iter=15, learning_rate_init=0.01, random_state=0),
+        X,
+        y,
+    )
+    assert model.n_iter_ == 15 and model.loss_curve_[-1] < model.loss_curve_[0] / 2
+    assert model.score(X, y) > reference.score(X, y) - 0.03
+
+
+def test_bad_dask_input(client):
+    X, y = binary()
+    bad = X.copy()
+    bad[7, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LogisticRegression().fit(chunked(bad), chunked(y))
+    with pytest.raises(ValueError, match="inconsistent"):
+        LogisticRegression().fit(chunked(X), chunked(y[:-5]))
+    with pytest.raises(ValueError, match="one class"):
+        LogisticRegression().fit(chunked(X), chunked(np.zeros_like(y)))
+    with pytest.raises(ValueError, match="validation_data"):
+        MLPClassifier(early_stopping=True).fit(chunked(X), chunked(y))
+
+
+def test_the_data_are_never_gathered_on_the_client(client):
+    """800 MB of X live on the workers; the client's memory moves by a few MB while it fits."""
+    psutil = pytest.importorskip("psutil", reason="psutil comes with dask.distributed")
+    rs = da.random.default_rng(0)
+    X = rs.standard_normal((1_000_000, 100), chunks=(50_000, 100))  # 800 MB, made on workers
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    process = psutil.Process()
+    before, peak, done = process.memory_info().rss, [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss)
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        model = quietly(LogisticRegression(solver="lbfgs", max_iter=3), X, y)
+    finally:
+        done.set()
+        watcher.join()
+    assert model.coef_.shape == (1, 100)
+    assert peak[0] - before < 100 * 2**20  # far below the 800 MB of X
