@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 # OpenBLAS kernel overrides that some machines set make float32 GEMM about 2x slower; drop them
 # for this process only (they must be gone before NumPy loads), never in tests or CI.
@@ -13,10 +14,10 @@ if any(name in os.environ for name in _OVERRIDES):
     env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
     os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *sys.argv[1:]], env)
 
-from . import loops, mlp  # noqa: E402
+from . import dask_case, loops, mlp  # noqa: E402
 from ._timing import machine  # noqa: E402
 
-CASES = [loops, mlp]
+CASES = [loops, mlp, dask_case]
 
 
 def render(results: list[dict], info: dict, quick: bool) -> str:
@@ -29,6 +30,14 @@ def render(results: list[dict], info: dict, quick: bool) -> str:
     )
     lines += ["", "## Machine", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
+    gpu = Path(__file__).parent / "results" / "gpu_check_h200.txt"
+    if gpu.exists():
+        lines += ["", "## GPU: vectorlearn on CUDA tensors against plain PyTorch", ""]
+        lines.append(
+            "Recorded by `python -m benchmarks.gpu_check` on a lent NVIDIA H200 (its output, "
+            "verbatim; this table is not rerun by `python -m benchmarks`, which needs no GPU):"
+        )
+        lines += ["", "```", gpu.read_text().strip(), "```"]
     for result in results:
         lines += ["", f"## {result['title']}", "", result["setup"], ""]
         lines.append("| " + " | ".join(result["header"]) + " |")

@@ -29,7 +29,7 @@ def client():
 
 
 def chunked(a, rows=150):
-    return da.from_array(a, chunks=(rows,) + a.shape[1:])
+    return da.from_array(a, chunks=(rows, *a.shape[1:]))
 
 
 def quietly(model, *args, **kwargs):

@@ -148,3 +148,16 @@ def test_negative_or_zero_sample_weights_are_rejected():
         LogisticRegression().fit(X, y, sample_weight=-np.ones(150))
     with pytest.raises(ValueError, match="(?i)non-zero|sums to zero"):
         LogisticRegression().fit(X, y, sample_weight=np.zeros(150))
+
+
+def test_unaligned_input_gives_the_same_model():
+    """Arrays rebuilt from bytes (as Dask sends them) can be unaligned; the result is the same."""
+    X, y = load_iris(return_X_y=True)
+    buffer = np.zeros(X.size * 8 + 1, dtype=np.uint8)
+    unaligned = np.frombuffer(buffer[1:].data, dtype=np.float64).reshape(X.shape)
+    unaligned[...] = X
+    assert not unaligned.flags.aligned
+    a = LogisticRegression().fit(unaligned, y)
+    b = LogisticRegression().fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.predict_proba(unaligned), b.predict_proba(X))
