@@ -54,6 +54,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--output", help="write the Markdown table here (default: BENCHMARKS.md unless --quick)"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 unless every case ran and the peers agreed on accuracy or loss (no times)",
+    )
     args = parser.parse_args(argv)
     results = []
     for case in CASES:
@@ -67,7 +72,25 @@ def main(argv=None) -> int:
             f.write(text)
         os.replace(tmp, output)
     print(text)
+    if args.check:
+        failures = [f"{r['title']}: {problem}" for r in results for problem in agreement(r)]
+        for failure in failures:
+            print(f"check failed: {failure}", file=sys.stderr)
+        return 1 if failures else 0
     return 0
+
+
+def agreement(result: dict) -> list[str]:
+    """What a case's peers disagree on: accuracy within 0.05 of each other, losses reached."""
+    problems = []
+    for batch, accuracies in result.get("checks", {}).items():
+        if isinstance(accuracies, dict) and accuracies:
+            values = list(accuracies.values())
+            if max(values) - min(values) > 0.05:
+                problems.append(f"batch {batch}: accuracies differ: {accuracies}")
+        elif accuracies is False:
+            problems.append(f"{batch} failed")
+    return problems
 
 
 if __name__ == "__main__":
