@@ -27,47 +27,57 @@ from typing import NamedTuple
 from .activations import sigmoid
 
 
-def softplus(K, xp):
-    """``log(1 + exp(K))`` computed stably as ``max(K, 0) + log1p(exp(-|K|))``."""
-    return K * xp.astype(K > 0, K.dtype) + xp.log1p(xp.exp(-xp.abs(K)))
-
-
-def logsumexp(K, xp):
-    """``log(sum(exp(K), axis=0))`` of shape ``(1, m)``, shifted by the column maximum."""
-    K_max = xp.max(K, axis=0, keepdims=True)  # (1, m)
-    return K_max + xp.log(xp.sum(xp.exp(K - K_max), axis=0, keepdims=True))
-
-
 def softmax(K, xp):
     """Column-wise softmax of ``K`` (n, m); each column sums to 1."""
     E = xp.exp(K - xp.max(K, axis=0, keepdims=True))  # (n, m), max 1 per column
     return E / xp.sum(E, axis=0, keepdims=True)
 
 
-def _binary_cross_entropy(K, Y, xp):
-    # -Y log(H) - (1 - Y) log(1 - H) with H = sigmoid(K) equals softplus(K) - Y K.
-    return xp.sum(softplus(K, xp) - Y * K, axis=0, keepdims=True)  # (1, m)
+def _sigmoid_cross_entropy(K, Y, xp):
+    """``H = sigmoid(K)`` and ``L = softplus(K) - Y K``, sharing ``E = exp(-|K|)``.
+
+    -Y log(H) - (1 - Y) log(1 - H) with H = sigmoid(K) equals softplus(K) - Y K, and
+    softplus(K) = max(K, 0) + log1p(E); H is 1 / (1 + E) where K >= 0, else E / (1 + E).
+    """
+    E = xp.exp(-xp.abs(K))  # (n_L, m), in (0, 1]
+    nonnegative = K >= 0  # (n_L, m)
+    R = 1 / (1 + E)
+    H = xp.where(nonnegative, R, E * R)
+    L = (xp.astype(nonnegative, K.dtype) - Y) * K + xp.log1p(E)  # (n_L, m)
+    return H, xp.sum(L, axis=0, keepdims=True)  # (1, m)
 
 
-def _categorical_cross_entropy(K, Y, xp):
-    # -sum_k Y_k log(softmax(K)_k) equals logsumexp(K) - sum_k Y_k K_k.
-    return logsumexp(K, xp) - xp.sum(Y * K, axis=0, keepdims=True)  # (1, m)
+def _softmax_cross_entropy(K, Y, xp):
+    """``H = softmax(K)`` and ``L = logsumexp(K) - sum_k Y_k K_k``, sharing the exponentials.
+
+    -sum_k Y_k log(softmax(K)_k) equals logsumexp(K) - sum_k Y_k K_k.
+    """
+    K_max = xp.max(K, axis=0, keepdims=True)  # (1, m)
+    E = xp.exp(K - K_max)  # (n_L, m), max 1 per column
+    total = xp.sum(E, axis=0, keepdims=True)  # (1, m)
+    L = K_max + xp.log(total) - xp.sum(Y * K, axis=0, keepdims=True)  # (1, m)
+    return E / total, L
 
 
-def _half_squared_error(K, Y, xp):
+def _identity_squared_error(K, Y, xp):
+    """``H = K`` and ``L = ||K - Y||^2 / 2`` per example."""
     R = K - Y  # (n_L, m)
-    return xp.sum(R * R, axis=0, keepdims=True) / 2  # (1, m)
+    return K, xp.sum(R * R, axis=0, keepdims=True) / 2  # (1, m)
 
 
 class Head(NamedTuple):
     output: Callable  # (K, xp) -> H, shape (n_L, m)
-    loss: Callable  # (K, Y, xp) -> L, shape (1, m)
+    output_and_loss: Callable  # (K, Y, xp) -> H (n_L, m), L (1, m)
+
+    def loss(self, K, Y, xp):
+        """The loss of each example, ``L`` (1, m)."""
+        return self.output_and_loss(K, Y, xp)[1]
 
 
 HEADS: dict[str, Head] = {
-    "sigmoid": Head(sigmoid, _binary_cross_entropy),
-    "softmax": Head(softmax, _categorical_cross_entropy),
-    "identity": Head(lambda K, xp: K, _half_squared_error),
+    "sigmoid": Head(sigmoid, _sigmoid_cross_entropy),
+    "softmax": Head(softmax, _softmax_cross_entropy),
+    "identity": Head(lambda K, xp: K, _identity_squared_error),
 }
 
 
@@ -83,8 +93,8 @@ def cost_and_dK(head: Head, K, Y, S, xp):
     (0.6931471805599453, array([[-0.25,  0.25]]))
     """
     m = K.shape[1]
-    L = head.loss(K, Y, xp)  # (1, m)
-    dK = head.output(K, xp) - Y  # (n_L, m): the fused dJ/dH * dH/dK, before weighting
+    H, L = head.output_and_loss(K, Y, xp)  # (n_L, m), (1, m)
+    dK = H - Y  # (n_L, m): the fused dJ/dH * dH/dK, before weighting
     if S is not None:
         L = S * L
         dK = S * dK

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .backend import namespace
 
 
@@ -101,8 +103,14 @@ class Adam:
         self.t = 0
         self.first_moments = None
         self.second_moments = None
+        self._flat_M = self._flat_V = self._flat_p = None  # the NumPy fast path's buffers
 
     def step(self, params, grads):
+        if all(type(a) is np.ndarray for a in (*params, *grads)):
+            return self._step_numpy(params, grads)
+        return self._step_portable(params, grads)
+
+    def _step_portable(self, params, grads):
         xp = namespace(*params)
         b1, b2 = self.beta_1, self.beta_2
         if self.first_moments is None:
@@ -119,6 +127,52 @@ class Adam:
             for p, M, V in zip(params, self.first_moments, self.second_moments)
         ]
 
+    def _step_numpy(self, params, grads):
+        """The same arithmetic, in the same order (so bitwise the same), on NumPy: all the
+        parameters as one flat vector, and the moments updated in place (the optimizer owns
+        them), so a step is a dozen NumPy calls however many layers there are. The returned
+        parameters are views of a new vector; the inputs are never touched."""
+        b1, b2 = self.beta_1, self.beta_2
+        g = np.concatenate([np.ravel(x) for x in grads])  # (n_params,)
+        p = self._flat(params)  # (n_params,)
+        if self.first_moments is None or self._flat_M is None:
+            self._flat_M = (
+                np.zeros_like(p)
+                if self.first_moments is None
+                else self._flat(self.first_moments, keep=False)
+            )
+            self._flat_V = (
+                np.zeros_like(p)
+                if self.second_moments is None
+                else self._flat(self.second_moments, keep=False)
+            )
+            self.first_moments = _views(self._flat_M, params)
+            self.second_moments = _views(self._flat_V, params)
+        self.t += 1
+        alpha_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        M, V = self._flat_M, self._flat_V
+        work = np.multiply(g, 1 - b1)
+        M *= b1
+        M += work  # b1 M + (1 - b1) g
+        np.multiply(g, 1 - b2, out=work)
+        work *= g
+        V *= b2
+        V += work  # b2 V + (1 - b2) g g
+        np.sqrt(V, out=work)
+        work += self.epsilon
+        step = np.multiply(M, alpha_t)
+        step /= work
+        new = p - step  # a new vector: the caller's parameters stay as they were
+        self._flat_p = new
+        return _views(new, params)
+
+    def _flat(self, arrays, keep=True):
+        """``arrays`` as one vector: the vector itself when they are the views it last returned."""
+        last = getattr(self, "_flat_p", None)
+        if keep and last is not None and all(a.base is last for a in arrays):
+            return last
+        return np.concatenate([np.ravel(a) for a in arrays])
+
     def state_dict(self) -> dict:
         return {
             "learning_rate": self.learning_rate,
@@ -126,6 +180,15 @@ class Adam:
             "first_moments": self.first_moments,
             "second_moments": self.second_moments,
         }
+
+
+def _views(flat, like):
+    """Split vector ``flat`` into views shaped like the arrays of ``like``."""
+    views, start = [], 0
+    for a in like:
+        views.append(flat[start : start + a.size].reshape(a.shape))
+        start += a.size
+    return views
 
 
 OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam}
