@@ -14,10 +14,10 @@ if any(name in os.environ for name in _OVERRIDES):
     env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
     os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *sys.argv[1:]], env)
 
-from . import dask_case, loops, mlp  # noqa: E402
+from . import dask_case, floor, logistic, loops, mlp  # noqa: E402
 from ._timing import machine  # noqa: E402
 
-CASES = [loops, mlp, dask_case]
+CASES = [loops, logistic, mlp, floor, dask_case]
 
 
 def render(results: list[dict], info: dict, quick: bool) -> str:
