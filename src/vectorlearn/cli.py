@@ -23,6 +23,7 @@ from ._files import atomic_write
 from ._version import __version__
 from .data import BUILTIN, DEFAULT_DATASET
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
+from .estimators._base import TrainingInterrupted
 from .persist import load, load_info, save
 from .tabular import (
     ColumnRoles,
@@ -35,6 +36,8 @@ from .tabular import (
 
 EXIT_USAGE = 2
 MODEL_FILE = "model.npz"
+CHECKPOINT_FILE = "checkpoint.npz"
+EXIT_INTERRUPTED = 130
 
 
 # ---- argument parsing ---------------------------------------------------------------------------
@@ -158,6 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--out", metavar="FOLDER", help="run folder to write (default: runs/<timestamp>)"
     )
+    train.add_argument(
+        "--checkpoint-every",
+        type=_non_negative_int,
+        default=10,
+        metavar="N",
+        help="write RUN/checkpoint.npz every N epochs, to resume after a crash or Ctrl-C; 0: "
+        "never (default: %(default)s; not for lbfgs)",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue the run in folder RUN from its checkpoint (same data and options); "
+        "ends with the same model as an uninterrupted run",
+    )
     train.add_argument("--json", action="store_true", help="print one JSON object as the result")
     train.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
 
@@ -230,6 +247,10 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    return 0 if text.strip() == "0" else _positive_int(text)
 
 
 def _batch_size(text: str):
@@ -316,12 +337,41 @@ def run_train(args) -> dict:
         f"categorical: {_short(roles.categorical)}",
         args.quiet,
     )
-    out = _make_run_folder(args.out)  # before training: fail fast on an unwritable path
-
     X_train, X_val, y_train, y_val = _split(feature_frame(frame, roles), y, task, args)
     preprocessor = make_preprocessor(roles).fit(X_train)
     model = _make_model(args, task)
+    out, created = _make_run_folder(args.resume or args.out)
+    try:
+        return _train_in(
+            out,
+            args,
+            model,
+            preprocessor,
+            roles,
+            task,
+            target,
+            source,
+            (X_train, X_val, y_train, y_val),
+        )
+    except BaseException:
+        if created and not os.listdir(out):
+            os.rmdir(out)  # an error before anything was written leaves no empty run folder
+        raise
+
+
+def _train_in(out, args, model, preprocessor, roles, task, target, source, split) -> dict:
+    X_train, X_val, y_train, y_val = split
+    checkpoint = os.path.join(out, CHECKPOINT_FILE)
+    options = {}
+    if model.solver != "lbfgs":
+        if args.checkpoint_every:
+            options.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+        if args.resume:
+            options["resume"] = checkpoint
+    elif args.resume:
+        raise ValueError("--resume needs an epoch-based solver (gd, momentum, adam), not lbfgs")
     progress = Progress(model.max_iter, args.quiet)
+    interrupted = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -330,13 +380,25 @@ def run_train(args) -> dict:
                 y_train,
                 validation_data=(preprocessor.transform(X_val), y_val),
                 callbacks=[progress],
+                **options,
             )
+        except TrainingInterrupted as stop:
+            interrupted = stop
         finally:
             progress.close()
     for warning in caught:
         if issubclass(warning.category, (UserWarning, RuntimeWarning)):
             note(f"warning: {warning.message}", args.quiet)
     pipeline = Pipeline([("preprocess", preprocessor), ("model", model)])
+    info = {"roles": roles.to_dict(), "task": task, "source": source}
+    save(pipeline, os.path.join(out, MODEL_FILE), info=info)
+    if interrupted is not None:
+        resumable = (
+            f"; resume from the checkpoint with --resume {out}"
+            if os.path.exists(checkpoint)
+            else "; no checkpoint was written yet (see --checkpoint-every)"
+        )
+        raise Interrupted(f"{interrupted} Saved it to {os.path.join(out, MODEL_FILE)}{resumable}.")
 
     result = {
         "model": type(model).__name__,
@@ -356,14 +418,16 @@ def run_train(args) -> dict:
         "validation": report.metrics(pipeline, X_val, y_val, task),
         "run_folder": out,
     }
-    info = {"roles": roles.to_dict(), "task": task, "source": source}
-    save(pipeline, os.path.join(out, MODEL_FILE), info=info)
     with atomic_write(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(result, f, indent=2)
     pictures = report.save_pictures(model, pipeline, roles, task, X_val, y_val, out)
     if pictures is None:
         note('pictures need matplotlib: pip install "vectorlearn[plot]"', args.quiet)
     return result
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped training; the model so far is saved (exit status 130)."""
 
 
 def _short(names, most=6) -> str:
@@ -460,19 +524,22 @@ def _make_model(args, task):
 
 
 def _make_run_folder(out):
+    """Create the run folder (``runs/<timestamp>`` by default); return it and whether this
+    call created it."""
     if out is None:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         out, n = os.path.join("runs", stamp), 1
         while os.path.exists(out):
             n += 1
             out = os.path.join("runs", f"{stamp}-{n}")
+    created = not os.path.exists(out)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as error:
         raise OSError(f"cannot create the run folder {out}: {error.strerror}") from None
-    if not os.access(out, os.W_OK):
+    if not os.path.isdir(out) or not os.access(out, os.W_OK):
         raise OSError(f"cannot write to the run folder {out}")
-    return out
+    return out, created
 
 
 # ---- predict, evaluate, summary, gradcheck ------------------------------------------------------
@@ -587,6 +654,12 @@ def main(argv=None) -> int:
             text, ok = run_gradcheck(args)
             print(text)
             return 0 if ok else 1
+    except Interrupted as stop:
+        print(f"vectorlearn: interrupted: {stop}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("vectorlearn: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (ValueError, TypeError, OSError, KeyError) as error:
         if args.debug:
             raise

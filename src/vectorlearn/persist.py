@@ -88,9 +88,7 @@ def save(model, path, *, info: dict | None = None) -> None:
         final = model
         _check_estimator(final)
     meta["estimator"] = _describe(final, arrays)
-    arrays["__metadata__"] = np.array(json.dumps(meta))
-    with atomic_write(path) as file:
-        np.savez(file, **arrays)
+    write_archive(path, meta, arrays)
 
 
 def _check_estimator(model) -> None:
@@ -204,34 +202,49 @@ def load_info(path) -> dict:
     return _read(path)[0]["info"]
 
 
-def _read(path):
+def read_archive(path, fmt: str = FORMAT, version: int = FORMAT_VERSION, what: str = "model"):
+    """The JSON metadata and the arrays of an archive of format ``fmt``, checked: no pickle, the
+    format's name, a version this library reads. Raises ``ValueError`` naming the problem."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such model file") from None
+        raise ValueError(f"{path}: no such {what} file") from None
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
         raise ValueError(
-            f"{path} is not a vectorlearn model file (it is not a NumPy .npz archive without "
+            f"{path} is not a vectorlearn {what} file (it is not a NumPy .npz archive without "
             f"pickled data: {error})"
         ) from None
     if not isinstance(arrays, dict) or "__metadata__" not in arrays:
-        raise ValueError(f"{path} is not a vectorlearn model file (no __metadata__ entry)")
+        raise ValueError(f"{path} is not a vectorlearn {what} file (no __metadata__ entry)")
     try:
         meta = json.loads(str(arrays.pop("__metadata__")))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: its metadata is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a vectorlearn model file (format {meta.get('format')!r})")
-    version = meta.get("format_version")
-    if not isinstance(version, int):
-        raise ValueError(f"{path}: the format version {version!r} is not a whole number")
-    if version > FORMAT_VERSION:
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise ValueError(f"{path} is not a vectorlearn {what} file (format {found!r})")
+    found = meta.get("format_version")
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise ValueError(f"{path}: the format version {found!r} is not a whole number")
+    if found > version:
         raise ValueError(
-            f"{path} was written by vectorlearn {meta.get('vectorlearn_version')} in model format "
-            f"{version}; this vectorlearn ({__version__}) reads format {FORMAT_VERSION} and older. "
+            f"{path} was written by vectorlearn {meta.get('vectorlearn_version')} in {what} "
+            f"format {found}; this vectorlearn ({__version__}) reads format {version} and older. "
             "Upgrade vectorlearn to load it."
         )
+    return meta, arrays
+
+
+def write_archive(path, meta: dict, arrays: dict) -> None:
+    """Write ``meta`` (JSON) and ``arrays`` as one ``.npz``, atomically."""
+    arrays = {**arrays, "__metadata__": np.array(json.dumps(meta))}
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
+
+
+def _read(path):
+    meta, arrays = read_archive(path)
     if not isinstance(meta.get("info", {}), dict) or not isinstance(meta.get("estimator"), dict):
         raise ValueError(f"{path}: malformed metadata")
     return meta, arrays

@@ -22,7 +22,21 @@ import numpy as np
 from .backend import namespace
 
 
-class GradientDescent:
+class Optimizer:
+    """What every optimizer shares: its state as a dict (numbers, and lists of arrays or None)
+    for checkpoints, and back."""
+
+    STATE: tuple[str, ...] = ("learning_rate",)
+
+    def state_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.STATE}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name in self.STATE:
+            setattr(self, name, state[name])
+
+
+class GradientDescent(Optimizer):
     """The lecture's update ``W = W - alpha * dJ/dW``."""
 
     def __init__(self, learning_rate: float):
@@ -31,9 +45,6 @@ class GradientDescent:
     def step(self, params, grads):
         alpha = self.learning_rate
         return [p - alpha * g for p, g in zip(params, grads)]
-
-    def state_dict(self) -> dict:
-        return {"learning_rate": self.learning_rate}
 
 
 class BarzilaiBorwein(GradientDescent):
@@ -46,30 +57,34 @@ class BarzilaiBorwein(GradientDescent):
     full batches.
     """
 
+    STATE = ("learning_rate", "previous_params", "previous_grads")
+
     def __init__(self, learning_rate: float):
         super().__init__(learning_rate)
-        self.previous = None  # (params, grads) of the last step
+        self.previous_params = self.previous_grads = None  # of the last step
 
     def step(self, params, grads):
-        if self.previous is not None:
+        if self.previous_params is not None:
             xp = namespace(*params)
             s_dot_y = y_dot_y = 0.0
-            for p, g, p0, g0 in zip(params, grads, *self.previous):
+            for p, g, p0, g0 in zip(params, grads, self.previous_params, self.previous_grads):
                 s, y = p - p0, g - g0
                 s_dot_y += float(xp.sum(s * y))
                 y_dot_y += float(xp.sum(y * y))
             if y_dot_y > 0 and s_dot_y > 0:
                 self.learning_rate = s_dot_y / y_dot_y
-        self.previous = (params, grads)
+        self.previous_params, self.previous_grads = params, grads
         return super().step(params, grads)
 
 
-class Momentum:
+class Momentum(Optimizer):
     """Heavy-ball momentum: ``V = mu V - alpha dW``, ``W = W + V``.
 
     With ``nesterov=True`` the step looks ahead along the velocity: ``W = W + mu V - alpha dW``
     (the form scikit-learn uses).
     """
+
+    STATE = ("learning_rate", "velocities")
 
     def __init__(self, learning_rate: float, momentum: float = 0.9, nesterov: bool = False):
         self.learning_rate = float(learning_rate)
@@ -86,16 +101,15 @@ class Momentum:
             return [p + mu * v - alpha * g for p, v, g in zip(params, self.velocities, grads)]
         return [p + v for p, v in zip(params, self.velocities)]
 
-    def state_dict(self) -> dict:
-        return {"learning_rate": self.learning_rate, "velocities": self.velocities}
 
-
-class Adam:
+class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015) with the bias correction folded into the step size.
 
     ``M = b1 M + (1 - b1) dW``; ``V = b2 V + (1 - b2) dW^2``;
     ``W = W - alpha_t M / (sqrt(V) + eps)`` with ``alpha_t = alpha sqrt(1 - b2^t) / (1 - b1^t)``.
     """
+
+    STATE = ("learning_rate", "t", "first_moments", "second_moments")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.learning_rate = float(learning_rate)
@@ -173,13 +187,9 @@ class Adam:
             return last
         return np.concatenate([np.ravel(a) for a in arrays])
 
-    def state_dict(self) -> dict:
-        return {
-            "learning_rate": self.learning_rate,
-            "t": self.t,
-            "first_moments": self.first_moments,
-            "second_moments": self.second_moments,
-        }
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self._flat_M = self._flat_V = self._flat_p = None  # rebuilt from the lists next step
 
 
 def _views(flat, like):

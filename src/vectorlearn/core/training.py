@@ -47,10 +47,28 @@ class History:
     validation_score: list[float] = field(default_factory=list)
     best_epoch: int | None = None  # 1-based; the epoch whose weights were kept
     converged: bool = False
+    interrupted: bool = False  # stopped between two mini-batches by should_stop()
 
     @property
     def n_epochs(self) -> int:
         return len(self.loss)
+
+
+@dataclass
+class LoopState:
+    """All that the epoch loop carries from one epoch to the next: a checkpoint saves this (with
+    the optimizer's, the schedule's and the random generator's own state), and ``train(...,
+    resume=state)`` continues from it exactly where it stopped."""
+
+    W: list
+    B: list
+    epoch: int = 0  # epochs completed
+    history: History = field(default_factory=History)
+    best: float = math.inf  # best monitored value so far (signed so that lower is better)
+    stale: int = 0  # epochs since it last improved by tol
+    best_W: list | None = None
+    best_B: list | None = None
+    cost: float | None = None  # the last epoch's training cost (schedules read it)
 
 
 def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffle: bool):
@@ -126,6 +144,9 @@ def train(
     scorer=None,
     callbacks=(),
     verbose: int = 0,
+    resume: LoopState | None = None,
+    on_epoch_end=None,
+    should_stop=None,
 ):
     """Train ``W``, ``B`` on ``X`` (n_0, m), ``Y`` (n_L, m); return ``(W, B, history)``.
 
@@ -137,46 +158,55 @@ def train(
     ``n_iter_no_change`` epochs (None: never), or, with ``gtol`` and full batches, when no
     gradient entry exceeds ``gtol``; with early stopping the best epoch's weights are returned.
     A callback returning True stops training after that epoch.
+
+    ``resume`` continues from a saved :class:`LoopState` (``W``, ``B`` are then ignored);
+    ``on_epoch_end(state)`` sees the state after every epoch (to write checkpoints);
+    ``should_stop()``, asked after every mini-batch, ends training there when true (Ctrl-C),
+    with ``history.interrupted`` set. A cost that is not finite raises
+    :class:`TrainingDiverged` holding the last epoch's finite weights.
     """
     xp = namespace(*W) if is_remote(X) else namespace(X, *W)
     m, L = X.shape[1], network.n_layers
-    history = History()
+    state = resume if resume is not None else LoopState(W=W, B=B, best_W=W, best_B=B)
+    W, B, history = state.W, state.B, state.history
     sign = -1.0 if (early_stopping and monitor == "score") else 1.0  # minimize sign * value
-    best, stale, best_params, cost = math.inf, 0, (W, B), None
     small_gradient = False
-    for epoch in range(max_epochs):
+    for epoch in range(state.epoch, max_epochs):
         if schedule is not None:
-            optimizer.learning_rate = float(schedule.rate(epoch, cost))
+            optimizer.learning_rate = float(schedule.rate(epoch, state.cost))
         total = 0.0
-        if is_remote(X) and batch_size is not None and batch_size < m:
-            W, B, total = X.train_epoch(
-                network,
-                W,
-                B,
-                optimizer,
-                rng,
-                batch_size=batch_size,
-                l2=l2,
-                dropout=dropout,
-                shuffle=shuffle,
-            )  # block by block, where the data lives
-        else:
-            for idx in minibatches(m, batch_size, rng, shuffle):
-                Xb, Yb, Sb = columns(X, idx, xp), columns(Y, idx, xp), columns(S, idx, xp)
-                m_b = Xb.shape[1]
-                masks = make_dropout_masks(network, dropout, m_b, rng, Xb)
-                with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if is_remote(X) and batch_size is not None and batch_size < m:
+                W, B, total = X.train_epoch(
+                    network,
+                    W,
+                    B,
+                    optimizer,
+                    rng,
+                    batch_size=batch_size,
+                    l2=l2,
+                    dropout=dropout,
+                    shuffle=shuffle,
+                )  # block by block, where the data lives
+            else:
+                for idx in minibatches(m, batch_size, rng, shuffle):
+                    Xb, Yb, Sb = columns(X, idx, xp), columns(Y, idx, xp), columns(S, idx, xp)
+                    m_b = Xb.shape[1]
+                    masks = make_dropout_masks(network, dropout, m_b, rng, Xb)
                     J, dW, dB = batch_cost_and_gradients(network, W, B, Xb, Yb, Sb, l2, masks)
                     if gtol is not None and idx is None:
                         small_gradient = max(float(xp.max(xp.abs(g))) for g in dW + dB) <= gtol
-                    if not small_gradient:  # at a stationary point: keep W, B where dW, dB were
+                    if not small_gradient:  # a stationary point: keep W, B where dW, dB were
                         params = optimizer.step(W + B, dW + dB)
                         W, B = params[:L], params[L:]
-                total = total + J * m_b  # stays on the device: no sync per batch
+                    total = total + J * m_b  # stays on the device: no sync per batch
+                    if should_stop is not None and should_stop():
+                        history.interrupted = True
+                        return W, B, history
         cost = float(total) / m
         if not math.isfinite(cost):
             raise TrainingDiverged(
-                epoch + 1, getattr(optimizer, "learning_rate", None), *best_params
+                epoch + 1, getattr(optimizer, "learning_rate", None), state.W, state.B
             )
         history.loss.append(cost)
         watched = cost
@@ -186,20 +216,21 @@ def train(
                 watched = (
                     history.validation_score[-1]
                     if monitor == "score"
-                    else history.validation_loss[-1]
+                    else (history.validation_loss[-1])
                 )
-        if sign * watched < best - tol:
-            best, stale = sign * watched, 0
+        if sign * watched < state.best - tol:
+            state.best, state.stale = sign * watched, 0
         else:
-            stale += 1
-        if sign * watched <= best:
-            best_params, history.best_epoch = (W, B), epoch + 1
+            state.stale += 1
+        if sign * watched <= state.best:
+            state.best_W, state.best_B, history.best_epoch = W, B, epoch + 1
+        state.W, state.B, state.epoch, state.cost = W, B, epoch + 1, cost
+        if on_epoch_end is not None:
+            on_epoch_end(state)
         if verbose and (epoch + 1) % verbose == 0:
             print(f"epoch {epoch + 1}: cost {cost:.6f}", flush=True)
-        stop = any(
-            [cb(_epoch_info(epoch, history, optimizer)) for cb in callbacks]
-        )  # every callback runs
-        if (n_iter_no_change is not None and stale >= n_iter_no_change) or (
+        stop = any([cb(_epoch_info(epoch, history, optimizer)) for cb in callbacks])
+        if (n_iter_no_change is not None and state.stale >= n_iter_no_change) or (
             gtol is not None and small_gradient
         ):
             history.converged = True
@@ -207,7 +238,7 @@ def train(
         if stop:
             break
     if early_stopping:
-        W, B = best_params
+        W, B = state.best_W, state.best_B
     else:
         history.best_epoch = history.n_epochs
     return W, B, history

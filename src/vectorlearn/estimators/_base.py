@@ -182,9 +182,58 @@ class NetworkEstimator(BaseEstimator):
         return self._targets_on(X, (weights * (m / total))[np.newaxis, :]), total  # (1, m)
 
     # ---- training ------------------------------------------------------------------------------
-    def _run_solver(self, network, W, B, X, Y, S, l2, *, optimizer, rng, callbacks, **options):
-        """L-BFGS or the epoch loop; sets ``n_iter_``, ``loss_curve_``; return W, B, history."""
-        with blas_threads_for(X, options.get("batch_size")):
+    def _run_solver(
+        self,
+        network,
+        W,
+        B,
+        X,
+        Y,
+        S,
+        l2,
+        *,
+        optimizer,
+        rng,
+        callbacks,
+        like,
+        persistence,
+        **options,
+    ):
+        """L-BFGS or the epoch loop; sets ``n_iter_``, ``loss_curve_``; return W, B, history.
+
+        ``persistence`` is ``(checkpoint, checkpoint_every, resume)`` from ``fit``; ``like`` an
+        array with the training data's namespace, dtype and device. Ctrl-C during the epoch loop
+        stops it after the current mini-batch (``history.interrupted``).
+        """
+        checkpoint, every, resume = persistence
+        if (checkpoint is not None or resume is not None) and self.solver == "lbfgs":
+            raise ValueError(
+                "checkpoints need an epoch-based solver ('gd', 'momentum', 'adam'); L-BFGS keeps "
+                "its state inside SciPy"
+            )
+        if resume is not None:
+            from ..checkpoint import read_checkpoint
+
+            options["resume"] = read_checkpoint(
+                resume, self, network, optimizer, options.get("schedule"), rng, like
+            )
+        if checkpoint is not None:
+            from ..checkpoint import write_checkpoint
+
+            if not (isinstance(every, int) and every >= 1):
+                raise ValueError(f"checkpoint_every must be a whole number >= 1, got {every!r}")
+
+            def on_epoch_end(state):
+                if state.epoch % every == 0:
+                    write_checkpoint(
+                        checkpoint, self, network, state, optimizer, options.get("schedule"), rng
+                    )
+
+            options["on_epoch_end"] = on_epoch_end
+        epochs = self.solver != "lbfgs"
+        with blas_threads_for(X, options.get("batch_size")), interruptible(epochs) as stop:
+            if self.solver != "lbfgs":
+                options["should_stop"] = stop
             return self._solve(
                 network,
                 W,
@@ -289,6 +338,44 @@ class NetworkEstimator(BaseEstimator):
         """Layer shapes and parameter counts for ``m`` examples (needs a fitted model)."""
         check_is_fitted(self)
         return self._fitted_network()[0].summary(m)
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training between two mini-batches; the estimator holds the weights so far."""
+
+
+@contextlib.contextmanager
+def interruptible(enabled: bool = True):
+    """While training, a first Ctrl-C asks the loop to stop after the current mini-batch (yields
+    the ``should_stop`` function); a second one interrupts at once, as usual. Only the main
+    thread can catch signals; elsewhere this does nothing."""
+    import signal
+    import threading
+
+    requested = []
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        if requested:
+            raise KeyboardInterrupt
+        requested.append(True)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(requested)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def raise_if_interrupted(estimator, history) -> None:
+    """After the weights so far are stored: tell the caller that Ctrl-C stopped training."""
+    if history.interrupted:
+        raise TrainingInterrupted(
+            f"{type(estimator).__name__}: training stopped by Ctrl-C during epoch "
+            f"{history.n_epochs + 1}; the model holds the weights after the last mini-batch"
+        )
 
 
 SMALL_BATCH = 4096  # up to this many examples per step, one BLAS thread is as fast or faster

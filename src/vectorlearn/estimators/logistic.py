@@ -14,7 +14,7 @@ from ..core.backend import device, move, namespace
 from ..core.network import Network
 from ..core.optimizers import BarzilaiBorwein, GradientDescent
 from ..core.training import lipschitz_learning_rate
-from ._base import ClassifierTargets, NetworkEstimator, validate_params
+from ._base import ClassifierTargets, NetworkEstimator, raise_if_interrupted, validate_params
 
 
 class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
@@ -99,13 +99,26 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         self.dtype = dtype
         self.device = device
 
-    def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        validation_data=None,
+        callbacks=(),
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=None,
+    ):
         """Fit on ``X`` (m, n_features) and labels ``y`` (m,).
 
         ``validation_data=(X_val, y_val)`` records ``validation_loss_curve_`` and
         ``validation_scores_`` (accuracy) after every epoch or iteration. ``callbacks`` are called
         after every epoch with a dict (``epoch``, ``loss``, ``validation_loss``, ...); one that
-        returns True stops training.
+        returns True stops training. ``checkpoint=PATH`` writes the training state every
+        ``checkpoint_every`` epochs (solver "gd"); ``resume=PATH`` continues from one, ending
+        with the same weights as an uninterrupted run.
         """
         validate_params(self)
         warm = self.warm_start and hasattr(self, "coef_")
@@ -140,6 +153,8 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
             optimizer=optimizer,
             rng=None,
             callbacks=callbacks,
+            like=template,
+            persistence=(checkpoint, checkpoint_every, resume),
             shuffle=False,
             n_iter_no_change=None,
             gtol=self.tol,
@@ -150,6 +165,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         self.intercept_ = B[0][:, 0]  # (n_out,)
         self.validation_loss_curve_ = history.validation_loss if validation else None
         self.validation_scores_ = history.validation_score if validation else None
+        raise_if_interrupted(self, history)
         return self
 
     def _fitted_network(self):

@@ -29,6 +29,7 @@ from ._base import (
     NetworkEstimator,
     host,
     make_rng,
+    raise_if_interrupted,
     validate_params,
 )
 
@@ -169,7 +170,7 @@ class BaseMLP(NetworkEstimator):
         return make_schedule(self.learning_rate, self.learning_rate_init, **options)
 
     # ---- fit ---------------------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight, class_weight, validation_data, callbacks):
+    def _fit(self, X, y, sample_weight, class_weight, validation_data, callbacks, persistence):
         validate_params(self)
         hidden = self._hidden_sizes()
         warm = self.warm_start and hasattr(self, "coefs_")
@@ -214,6 +215,8 @@ class BaseMLP(NetworkEstimator):
                 optimizer=self._optimizer,
                 rng=rng,
                 callbacks=callbacks,
+                like=template,
+                persistence=persistence,
                 batch_size=self._batch_size(X_cols.shape[1]),
                 shuffle=self.shuffle,
                 n_iter_no_change=self.n_iter_no_change,
@@ -228,8 +231,9 @@ class BaseMLP(NetworkEstimator):
         self.validation_loss_curve_ = history.validation_loss if validation else None
         self.validation_scores_ = history.validation_score if validation else None
         self.best_epoch_ = history.best_epoch
-        if self.early_stopping:
+        if self.early_stopping and history.best_epoch:
             self.best_validation_score_ = history.validation_score[history.best_epoch - 1]
+        raise_if_interrupted(self, history)
         return self
 
     def _partial_fit(self, X, y, sample_weight, class_weight, classes, callbacks):
@@ -463,15 +467,39 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        validation_data=None,
+        callbacks=(),
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=None,
+    ):
         """Fit on ``X`` (m, n_features) and ``y`` (m,) labels or an (m, k) 0/1 label matrix.
 
         ``validation_data=(X_val, y_val)`` records ``validation_loss_curve_`` and
         ``validation_scores_`` after every epoch, and is what early stopping watches when given
         (instead of a split of ``X``). ``callbacks`` are called after every epoch with a dict
         (``epoch``, ``loss``, ``validation_loss``, ...); one returning True stops training.
+        ``checkpoint=PATH`` writes the whole training state every ``checkpoint_every`` epochs;
+        ``resume=PATH`` continues from such a file with the same data and parameters, ending
+        with bitwise the same weights as an uninterrupted run. Ctrl-C stops training after the
+        current mini-batch: the model keeps the weights so far and ``TrainingInterrupted`` (a
+        ``KeyboardInterrupt``) is raised.
         """
-        return self._fit(X, y, sample_weight, self.class_weight, validation_data, callbacks)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            self.class_weight,
+            validation_data,
+            callbacks,
+            (checkpoint, checkpoint_every, resume),
+        )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, *, callbacks=()):
         """Train one epoch on a chunk ``X`` (m, n_features), ``y`` (m,) of a stream.
@@ -506,9 +534,28 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X, y, sample_weight=None, *, validation_data=None, callbacks=()):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        validation_data=None,
+        callbacks=(),
+        checkpoint=None,
+        checkpoint_every=1,
+        resume=None,
+    ):
         """Fit on ``X`` (m, n_features) and ``y`` (m,) or (m, n_targets); see MLPClassifier.fit."""
-        return self._fit(X, y, sample_weight, None, validation_data, callbacks)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            None,
+            validation_data,
+            callbacks,
+            (checkpoint, checkpoint_every, resume),
+        )
 
     def _validate_input(self, X, y=NO_Y, *, reset, multi_output=False):
         if isinstance(y, str) and y == NO_Y:
