@@ -93,8 +93,14 @@ def test_same_seed_same_weights_in_one_process_and_across_processes(tmp_path):
     X, y = make_classification(600, 12, n_informative=6, n_classes=3, random_state=0)
     for dtype in ("float64", "float32"):
         make = lambda: MLPClassifier(  # noqa: E731
-            (16, 8), batch_size=32, max_iter=25, dropout=0.1, random_state=3,
-            learning_rate="adaptive", n_iter_no_change=1000, dtype=dtype,
+            (16, 8),
+            batch_size=32,
+            max_iter=25,
+            dropout=0.1,
+            random_state=3,
+            learning_rate="adaptive",
+            n_iter_no_change=1000,
+            dtype=dtype,
         )
         import warnings
 
@@ -131,8 +137,9 @@ def resume(path, X, y, **params):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return MLPClassifier(**{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0,
-                                **params}).fit(X, y, resume=path)
+        return MLPClassifier(
+            **{"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, **params}
+        ).fit(X, y, resume=path)
 
 
 def edit(path, change):
@@ -209,9 +216,27 @@ CLI_DATA = textwrap.dedent(
 
 def test_ctrl_c_in_the_cli_saves_the_model_and_exits_130(tmp_path):
     subprocess.run([sys.executable, "-c", CLI_DATA], cwd=tmp_path, check=True)
-    command = [sys.executable, "-m", "vectorlearn", "train", "big.csv", "--target", "label",
-               "--model", "mlp", "--hidden", "64,64", "--batch-size", "16", "--epochs", "500",
-               "--checkpoint-every", "1", "--out", "run"]
+    command = [
+        sys.executable,
+        "-m",
+        "vectorlearn",
+        "train",
+        "big.csv",
+        "--target",
+        "label",
+        "--model",
+        "mlp",
+        "--hidden",
+        "64,64",
+        "--batch-size",
+        "16",
+        "--epochs",
+        "500",
+        "--checkpoint-every",
+        "1",
+        "--out",
+        "run",
+    ]
     process = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     lines = []
     for line in process.stderr:  # progress lines: "epoch     1  cost ..."
@@ -227,10 +252,17 @@ def test_ctrl_c_in_the_cli_saves_the_model_and_exits_130(tmp_path):
     assert (tmp_path / "run" / "checkpoint.npz").exists()
     predict = subprocess.run(
         [sys.executable, "-m", "vectorlearn", "predict", "run", "big.csv", "-o", "p.csv"],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert predict.returncode == 0, predict.stderr  # the saved model works
-    info = json.loads(json.dumps(read_archive(tmp_path / "run" / "checkpoint.npz",
-                                              "vectorlearn-checkpoint", 1, "checkpoint")[0]))
+    info = json.loads(
+        json.dumps(
+            read_archive(
+                tmp_path / "run" / "checkpoint.npz", "vectorlearn-checkpoint", 1, "checkpoint"
+            )[0]
+        )
+    )
     assert info["epoch"] >= 1
     assert os.path.getsize(tmp_path / "run" / "model.npz") > 0

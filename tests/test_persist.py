@@ -243,3 +243,33 @@ def test_version_is_recorded(tmp_path):
     with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
         meta = json.loads(str(data["__metadata__"]))
     assert meta["vectorlearn_version"] == vectorlearn.__version__ and meta["format_version"] == 1
+
+
+@pytest.mark.parametrize(
+    "attribute,entry,match",
+    [
+        ("n_iter_", {"value": "many"}, "invalid value"),
+        ("loss_curve_", {"value": [0.5, "x"]}, "invalid value"),
+        ("out_activation_", {"value": "exp"}, "invalid value"),
+        ("coefs_", {"value": 3}, "cannot be"),
+        ("n_features_in_", {"value": -4}, "invalid value"),
+    ],
+)
+def test_every_field_is_checked(tmp_path, attribute, entry, match):
+    path = tmp_path / "m.npz"
+    save(CASES["mlp multiclass"](), path)
+    rewrite_metadata(path, lambda m: m["estimator"]["attributes"].update({attribute: entry}))
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_integer_weights_are_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    save(CASES["mlp multiclass"](), path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["coefs_.0"] = arrays["coefs_.0"].astype(np.int64)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(ValueError, match="floating-point"):
+        load(path)

@@ -275,20 +275,61 @@ def _build(description, arrays, path):
     return model
 
 
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_numbers(v):
+    return v is None or (
+        isinstance(v, list)
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    )
+
+
+# What each attribute must be: "array", "arrays" (a list of float arrays), or a check of a value.
+KINDS = {
+    "coef_": "array",
+    "intercept_": "array",
+    "classes_": "array",
+    "feature_names_in_": "array",
+    "coefs_": "arrays",
+    "intercepts_": "arrays",
+    "n_features_in_": _is_count,
+    "n_iter_": _is_count,
+    "n_layers_": _is_count,
+    "n_outputs_": _is_count,
+    "_y_ndim": lambda v: v in (1, 2),
+    "best_epoch_": lambda v: v is None or _is_count(v),
+    "loss_curve_": _is_numbers,
+    "validation_loss_curve_": _is_numbers,
+    "validation_scores_": _is_numbers,
+    "best_validation_score_": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "out_activation_": lambda v: v in ("sigmoid", "softmax", "identity"),
+    "_is_multilabel_target": lambda v: isinstance(v, bool),
+}
+
+
 def _attribute_value(spec, arrays, path, attribute):
+    """An attribute's value from the file, checked against what the attribute must be."""
     if not isinstance(spec, dict) or len(spec) != 1:
         raise ValueError(f"{path}: malformed entry for {attribute}")
     ((kind, value),) = spec.items()
+    expected = KINDS[attribute]
+    if kind != (expected if isinstance(expected, str) else "value"):
+        raise ValueError(f"{path}: {attribute} is stored as {kind!r}, which it cannot be")
     try:
         if kind == "array":
             return arrays[value]
         if kind == "arrays":
-            return [arrays[key] for key in value]
+            values = [arrays[key] for key in value]
+            if not all(v.dtype.kind == "f" for v in values):
+                raise ValueError(f"{path}: {attribute} must hold floating-point weights")
+            return values
     except (KeyError, TypeError):
         raise ValueError(f"{path}: the arrays of {attribute} are missing") from None
-    if kind == "value":
-        return value
-    raise ValueError(f"{path}: malformed entry for {attribute}")
+    if not expected(value):
+        raise ValueError(f"{path}: {attribute} has an invalid value {value!r}")
+    return value
 
 
 def _validate_fitted(model, path) -> None:

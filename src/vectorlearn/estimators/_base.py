@@ -423,8 +423,18 @@ class ClassifierTargets:
         multilabel indicator matrix (m, k) gives k independent sigmoid outputs. ``classes``, if
         given, fixes the labels (``partial_fit``); ``y`` may then hold only some of them.
         """
-        check_classification_targets(y)
-        if type_of_target(y) == "multilabel-indicator":
+        try:
+            check_classification_targets(y)
+            multilabel = type_of_target(y) == "multilabel-indicator"
+            if not multilabel and classes is None:
+                np.unique(y)  # sorts: fails on labels that cannot be compared
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in np.asarray(y, dtype=object).ravel()})
+            raise ValueError(
+                f"y mixes labels of types {kinds} that cannot be ordered; use labels of one "
+                "type, e.g. all strings."
+            ) from None
+        if multilabel:
             if not self._multilabel_allowed:
                 raise ValueError(
                     f"{type(self).__name__} does not take multilabel targets; use MLPClassifier."
