@@ -92,7 +92,7 @@ def test_same_seed_same_weights_in_one_process_and_across_processes(tmp_path):
 
     X, y = make_classification(600, 12, n_informative=6, n_classes=3, random_state=0)
     for dtype in ("float64", "float32"):
-        make = lambda: MLPClassifier(  # noqa: E731
+        make = lambda dtype=dtype: MLPClassifier(  # noqa: E731
             (16, 8),
             batch_size=32,
             max_iter=25,
@@ -246,7 +246,7 @@ def test_ctrl_c_in_the_cli_saves_the_model_and_exits_130(tmp_path):
             process.send_signal(signal.SIGINT)
             break
     rest = process.stderr.read()
-    assert process.wait(timeout=120) == 130, lines + [rest]
+    assert process.wait(timeout=120) == 130, [*lines, rest]
     assert "interrupted" in rest and "--resume run" in rest and "Traceback" not in rest
     assert (tmp_path / "run" / "model.npz").exists()
     assert (tmp_path / "run" / "checkpoint.npz").exists()
