@@ -266,3 +266,21 @@ def test_ctrl_c_in_the_cli_saves_the_model_and_exits_130(tmp_path):
     )
     assert info["epoch"] >= 1
     assert os.path.getsize(tmp_path / "run" / "model.npz") > 0
+
+
+def test_mini_batch_results_do_not_depend_on_the_machine_s_blas_threads():
+    """Mini-batches run with one BLAS thread whatever the pool holds, so the bits agree."""
+    import warnings
+
+    from sklearn.datasets import make_classification
+    from threadpoolctl import threadpool_limits
+
+    X, y = make_classification(2000, 30, random_state=0)
+    results = []
+    for threads in (1, 2):
+        with threadpool_limits(threads), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = MLPClassifier((32,), batch_size=128, max_iter=3, random_state=0).fit(X, y)
+        results.append(model.coefs_)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
