@@ -45,14 +45,7 @@ def write_checkpoint(path, estimator, network, state: LoopState, optimizer, sche
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "vectorlearn_version": __version__,
-        "estimator": type(estimator).__name__,
-        "solver": estimator.solver,
-        "network": {
-            "sizes": list(network.sizes),
-            "activation": network.activation,
-            "head": network.head,
-        },
-        "dtype": np.dtype(to_numpy(state.W[0]).dtype).name,
+        **_identity(estimator, network, state.W[0]),
         "epoch": state.epoch,
         "best": None if math.isinf(state.best) else state.best,
         "stale": state.stale,
@@ -92,17 +85,7 @@ def read_checkpoint(path, estimator, network, optimizer, schedule, rng, like) ->
     ``like`` is an array with the training data's namespace, dtype and device.
     """
     meta, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "checkpoint")
-    expect = {
-        "estimator": type(estimator).__name__,
-        "solver": estimator.solver,
-        "network": {
-            "sizes": list(network.sizes),
-            "activation": network.activation,
-            "head": network.head,
-        },
-        "dtype": np.dtype(to_numpy(like).dtype).name,
-    }
-    for key, value in expect.items():
+    for key, value in _identity(estimator, network, like).items():
         if meta.get(key) != value:
             raise ValueError(
                 f"{path}: the checkpoint's {key} is {meta.get(key)!r}, but the model resuming "
@@ -190,6 +173,20 @@ def read_checkpoint(path, estimator, network, optimizer, schedule, rng, like) ->
         best_B=best_B,
         cost=cost,
     )
+
+
+def _identity(estimator, network, array) -> dict:
+    """What a checkpoint and the model resuming from it must agree on."""
+    return {
+        "estimator": type(estimator).__name__,
+        "solver": estimator.solver,
+        "network": {
+            "sizes": list(network.sizes),
+            "activation": network.activation,
+            "head": network.head,
+        },
+        "dtype": np.dtype(to_numpy(array).dtype).name,
+    }
 
 
 def _whole(value) -> bool:

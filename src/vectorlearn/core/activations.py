@@ -6,7 +6,7 @@ it uses whichever of ``K`` or ``A`` gives ``g'`` most cheaply and never mutates 
 >>> import numpy as np
 >>> K = np.array([[-2.0, 0.0, 3.0]])
 >>> ACTIVATIONS["relu"].forward(K, np)
-array([[-0.,  0.,  3.]])
+array([[0., 0., 3.]])
 >>> ACTIVATIONS["relu"].backward(np.ones_like(K), K, None, np)
 array([[0., 0., 1.]])
 """
@@ -26,7 +26,7 @@ def sigmoid(K, xp):
 
 
 def _relu(K, xp):
-    return K * xp.astype(K > 0, K.dtype)
+    return xp.maximum(K, 0.0)  # one pass; K * (K > 0) takes three
 
 
 def _relu_backward(dA, K, A, xp):
