@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .backend import namespace
 
 
@@ -107,6 +105,11 @@ class Adam(Optimizer):
 
     ``M = b1 M + (1 - b1) dW``; ``V = b2 V + (1 - b2) dW^2``;
     ``W = W - alpha_t M / (sqrt(V) + eps)`` with ``alpha_t = alpha sqrt(1 - b2^t) / (1 - b1^t)``.
+
+    All parameters are updated as one flat vector, and the moments, which the optimizer owns,
+    in place: a step is about a dozen array operations however many layers the network has (on
+    a GPU, a dozen kernel launches instead of a dozen per array). The parameters it returns are
+    views of a new vector; the caller's arrays are never written.
     """
 
     STATE = ("learning_rate", "t", "first_moments", "second_moments")
@@ -115,90 +118,72 @@ class Adam(Optimizer):
         self.learning_rate = float(learning_rate)
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
         self.t = 0
-        self.first_moments = None
-        self.second_moments = None
-        self._flat_M = self._flat_V = self._flat_p = None  # the NumPy fast path's buffers
+        self._M = self._V = None  # (n_params,) moments
+        self._flat_p, self._views = None, None  # the last vector returned, and its views
 
     def step(self, params, grads):
-        if all(type(a) is np.ndarray for a in (*params, *grads)):
-            return self._step_numpy(params, grads)
-        return self._step_portable(params, grads)
-
-    def _step_portable(self, params, grads):
         xp = namespace(*params)
         b1, b2 = self.beta_1, self.beta_2
-        if self.first_moments is None:
-            self.first_moments = [0 * p for p in params]
-            self.second_moments = [0 * p for p in params]
+        g = _flatten(grads, xp)  # (n_params,)
+        p = self._flat_p if _same(params, self._views) else _flatten(params, xp)  # (n_params,)
+        if self._M is None:
+            self._M, self._V = xp.zeros_like(g), xp.zeros_like(g)
         self.t += 1
         alpha_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        self.first_moments = [b1 * M + (1 - b1) * g for M, g in zip(self.first_moments, grads)]
-        self.second_moments = [
-            b2 * V + (1 - b2) * g * g for V, g in zip(self.second_moments, grads)
-        ]
-        return [
-            p - alpha_t * M / (xp.sqrt(V) + self.epsilon)
-            for p, M, V in zip(params, self.first_moments, self.second_moments)
-        ]
-
-    def _step_numpy(self, params, grads):
-        """The same arithmetic, in the same order (so bitwise the same), on NumPy: all the
-        parameters as one flat vector, and the moments updated in place (the optimizer owns
-        them), so a step is a dozen NumPy calls however many layers there are. The returned
-        parameters are views of a new vector; the inputs are never touched."""
-        b1, b2 = self.beta_1, self.beta_2
-        g = np.concatenate([np.ravel(x) for x in grads])  # (n_params,)
-        p = self._flat(params)  # (n_params,)
-        if self.first_moments is None or self._flat_M is None:
-            self._flat_M = (
-                np.zeros_like(p)
-                if self.first_moments is None
-                else self._flat(self.first_moments, keep=False)
-            )
-            self._flat_V = (
-                np.zeros_like(p)
-                if self.second_moments is None
-                else self._flat(self.second_moments, keep=False)
-            )
-            self.first_moments = _views(self._flat_M, params)
-            self.second_moments = _views(self._flat_V, params)
-        self.t += 1
-        alpha_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        M, V = self._flat_M, self._flat_V
-        work = np.multiply(g, 1 - b1)
+        M, V = self._M, self._V
         M *= b1
-        M += work  # b1 M + (1 - b1) g
-        np.multiply(g, 1 - b2, out=work)
-        work *= g
+        M += (1 - b1) * g  # M = b1 M + (1 - b1) g
         V *= b2
-        V += work  # b2 V + (1 - b2) g g
-        np.sqrt(V, out=work)
-        work += self.epsilon
-        step = np.multiply(M, alpha_t)
-        step /= work
-        new = p - step  # a new vector: the caller's parameters stay as they were
-        self._flat_p = new
-        return _views(new, params)
+        V += (1 - b2) * g * g  # V = b2 V + (1 - b2) g^2
+        denominator = xp.sqrt(V)
+        denominator += self.epsilon
+        step = alpha_t * M
+        step /= denominator
+        self._flat_p = p - step  # a new vector: the caller's parameters stay as they were
+        self._views = _split(self._flat_p, params, xp)
+        return self._views
 
-    def _flat(self, arrays, keep=True):
-        """``arrays`` as one vector: the vector itself when they are the views it last returned."""
-        last = getattr(self, "_flat_p", None)
-        if keep and last is not None and all(a.base is last for a in arrays):
-            return last
-        return np.concatenate([np.ravel(a) for a in arrays])
+    @property
+    def first_moments(self):
+        return None if self._M is None else _split(self._M, self._views, namespace(self._M))
+
+    @property
+    def second_moments(self):
+        return None if self._V is None else _split(self._V, self._views, namespace(self._V))
 
     def load_state_dict(self, state: dict) -> None:
-        super().load_state_dict(state)
-        self._flat_M = self._flat_V = self._flat_p = None  # rebuilt from the lists next step
+        self.learning_rate, self.t = state["learning_rate"], state["t"]
+        moments = state["first_moments"], state["second_moments"]
+        if moments[0] is None:
+            self._M = self._V = self._views = None
+        else:
+            xp = namespace(*moments[0])
+            self._M, self._V = (_flatten(m, xp) for m in moments)
+            self._views = [xp.reshape(m, m.shape) for m in moments[0]]  # shapes for splitting
+        self._flat_p = None
 
 
-def _views(flat, like):
-    """Split vector ``flat`` into views shaped like the arrays of ``like``."""
+def _flatten(arrays, xp):
+    """The arrays' entries as one vector, (n_params,)."""
+    return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
+
+
+def _split(flat, like, xp):
+    """Views of vector ``flat`` shaped like the arrays of ``like``."""
     views, start = [], 0
     for a in like:
-        views.append(flat[start : start + a.size].reshape(a.shape))
-        start += a.size
+        size = math.prod(a.shape)
+        views.append(xp.reshape(flat[start : start + size], tuple(a.shape)))
+        start += size
     return views
+
+
+def _same(arrays, views) -> bool:
+    return (
+        views is not None
+        and len(arrays) == len(views)
+        and all(a is v for a, v in zip(arrays, views))
+    )
 
 
 OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam}
