@@ -18,7 +18,9 @@ def dense_forward(A_prev, W, B, xp):
 
     A_prev (n_{l-1}, m), W (n_{l-1}, n_l), B (n_l, 1)  ->  K (n_l, m).
     """
-    return xp.matmul(W.T, A_prev) + B  # (n_l, m)
+    K = xp.matmul(W.T, A_prev)  # (n_l, m), a new array
+    K += B  # in place: one (n_l, m) array less to allocate per layer
+    return K
 
 
 def dense_backward(dK, A_prev, W, xp, need_dA_prev=True):
