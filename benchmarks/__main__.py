@@ -35,9 +35,14 @@ def render(results: list[dict], info: dict, quick: bool) -> str:
         lines += ["", "## GPU: vectorlearn on CUDA tensors against plain PyTorch", ""]
         lines.append(
             "Recorded by `python -m benchmarks.gpu_check` on a lent NVIDIA H200 (its output, "
-            "verbatim; this table is not rerun by `python -m benchmarks`, which needs no GPU):"
+            "verbatim; `python -m benchmarks` does not rerun it, as it needs no GPU). The run "
+            "after the flat-vector Adam and the shared-exponential heads:"
         )
         lines += ["", "```", gpu.read_text().strip(), "```"]
+        first = gpu.with_name("gpu_check_h200_first.txt")
+        if first.exists():
+            lines += ["", "The first run, before those changes (same script, same card kind):"]
+            lines += ["", "```", first.read_text().strip(), "```"]
     for result in results:
         lines += ["", f"## {result['title']}", "", result["setup"], ""]
         lines.append("| " + " | ".join(result["header"]) + " |")
