@@ -28,6 +28,13 @@ def render(results: list[dict], info: dict, quick: bool) -> str:
         + ". Times are medians of interleaved repeats in one process run; ratios compare "
         "contenders measured side by side."
     )
+    targets = [row for result in results for row in result.get("targets", [])]
+    if targets:
+        lines += ["", "## Targets", "", "| case | measured | target | |", "|---|---|---|---|"]
+        lines += ["| " + " | ".join(row) + " |" for row in targets]
+        gaps = Path(__file__).parent / "GAPS.md"
+        if gaps.exists() and any(row[3] == "MISSED" for row in targets):
+            lines += ["", gaps.read_text().strip()]
     lines += ["", "## Machine", ""]
     lines += [f"- {key}: {value}" for key, value in info.items()]
     gpu = Path(__file__).parent / "results" / "gpu_check_h200.txt"

@@ -24,6 +24,15 @@ def interleaved(contenders: dict, repeats: int) -> dict[str, float]:
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def target(name: str, value: float | None, relation: str, bound: float, unit: str = "x"):
+    """One row of the targets table: what, the measured value, the target, and whether it is met."""
+    if value is None:
+        return (name, "not measured", f"{relation} {bound:g}{unit}", "n/a")
+    met = value >= bound if relation == ">=" else value <= bound
+    shown = f"{value:,.0f}{unit}" if value >= 100 else f"{value:.2f}{unit}"
+    return (name, shown, f"{relation} {bound:g}{unit}", "met" if met else "MISSED")
+
+
 def machine() -> dict[str, str]:
     """CPU, cores, BLAS and library versions, for the header of ``BENCHMARKS.md``."""
     import numpy
@@ -46,6 +55,11 @@ def machine() -> dict[str, str]:
         "scipy": scipy.__version__,
         "scikit-learn": sklearn.__version__,
     }
+    for package in ("torch", "dask", "dask_ml", "vectorlearn"):
+        try:
+            info[package] = __import__(package).__version__
+        except ImportError:
+            info[package] = "not installed"
     try:
         from threadpoolctl import threadpool_info
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from vectorlearn import MLPClassifier
 
-from ._timing import interleaved
+from ._timing import interleaved, target
 
 TITLE = "Full-batch epoch against its bare matrix products; peak memory of fit"
 
@@ -101,4 +101,14 @@ def run(quick: bool = False) -> dict:
         "header": ("what", "seconds / size", "ratio", "note"),
         "rows": rows,
         "checks": {},
+        "targets": [
+            target("full-batch MLP epoch vs its bare matrix products", ratio, "<=", 1.3),
+            target(
+                f"peak memory of fit on {memory_m:,} x 50 float32",
+                1 + growth,
+                "<=",
+                1.6,
+                "x the data",
+            ),
+        ],
     }

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from vectorlearn import MLPClassifier
 
-from ._timing import interleaved
+from ._timing import interleaved, target
 
 TITLE = "MLP: seconds per epoch, hidden (64, 64) ReLU, Adam"
 
@@ -69,7 +69,7 @@ def run(quick: bool = False) -> dict:
     except ImportError:
         have_torch = False
 
-    rows, checks, accuracy = [], {}, {}
+    rows, checks, accuracy, ratios = [], {}, {}, {}
     common = {"max_iter": epochs, "random_state": 0, "tol": 0.0, "n_iter_no_change": 10**6}
     for batch in batch_sizes:
         label = "full" if batch is None else str(batch)
@@ -96,6 +96,7 @@ def run(quick: bool = False) -> dict:
             )
         medians = interleaved(contenders, repeats)
         base = medians["vectorlearn float32"]
+        ratios[label] = {name: base / seconds for name, seconds in medians.items()}
         for name, seconds in medians.items():
             rows.append((label, name, f"{seconds / epochs:.3f}", f"{seconds / base:.2f}x"))
         checks[label] = dict(accuracy)
@@ -119,4 +120,22 @@ def run(quick: bool = False) -> dict:
         "rows": rows,
         "notes": notes,
         "checks": checks,
+        "targets": [
+            target(
+                f"MLP epoch vs eager PyTorch (2 threads), batch {b}",
+                ratios.get(b, {}).get("PyTorch eager"),
+                "<=",
+                bound,
+            )
+            for b, bound in (("64", 0.35), ("256", 0.6))
+        ]
+        + [
+            target(
+                f"MLP epoch, batch 256, vs scikit-learn MLPClassifier {kind}",
+                ratios.get("256", {}).get(f"scikit-learn {kind}"),
+                "<=",
+                bound,
+            )
+            for kind, bound in (("float64", 0.4), ("float32", 0.55))
+        ],
     }

@@ -151,3 +151,21 @@ def test_the_data_are_never_gathered_on_the_client(client):
         watcher.join()
     assert model.coef_.shape == (1, 100)
     assert peak[0] - before < 100 * 2**20  # far below the 800 MB of X
+
+
+def test_predictions_on_dask_arrays_stay_dask_arrays(client):
+    X, y = binary(3)
+    for model in (
+        quietly(LogisticRegression(), chunked(X), chunked(y)),
+        quietly(MLPClassifier((8,), max_iter=20, random_state=0), X, y),
+    ):
+        dX = chunked(X)
+        proba, labels = model.predict_proba(dX), model.predict(dX)
+        assert isinstance(proba, da.Array) and isinstance(labels, da.Array)
+        np.testing.assert_allclose(proba.compute(), model.predict_proba(X))
+        np.testing.assert_array_equal(labels.compute(), model.predict(X))
+        assert model.score(dX, chunked(y)) == pytest.approx(model.score(X, y))
+    regressor = quietly(MLPRegressor((4,), max_iter=10, random_state=0), X, y.astype(float))
+    out = regressor.predict(chunked(X))
+    assert isinstance(out, da.Array) and out.shape == (X.shape[0],)
+    np.testing.assert_allclose(out.compute(), regressor.predict(X))

@@ -42,6 +42,8 @@ def to_numpy(x) -> np.ndarray:
         return x.detach().cpu().numpy()
     if array_api_compat.is_cupy_array(x):
         return x.get()
+    if array_api_compat.is_dask_array(x):
+        return np.asarray(x.compute())  # gathers: only for results, never for training data
     return np.from_dlpack(x)
 
 

@@ -323,6 +323,14 @@ class NetworkEstimator(BaseEstimator):
         """Logits or outputs (m, n_L), computed where the weights live, in ``X``'s precision,
         returned in the caller's array type (NumPy for NumPy, lists and pandas)."""
         check_is_fitted(self)
+        if is_dask(X):  # block by block where the data live; a Dask array comes back
+            X = X.rechunk({1: -1})
+            n_out = self._fitted_network()[0].sizes[-1]
+            return X.map_blocks(
+                lambda block: self._network_outputs(block, logits=logits),
+                chunks=(X.chunks[0], (n_out,)),
+                dtype=np.float32 if X.dtype == np.float32 else np.float64,
+            )
         given = X
         X = self._validate_input(X, reset=False)
         network, W, B = self._fitted_network()
@@ -517,6 +525,15 @@ class ClassifierTargets:
 
         Labels come back as NumPy, or in the caller's array type when they are numbers.
         """
+        if is_dask(X):
+            X = X.rechunk({1: -1})
+            multilabel = self._is_multilabel()
+            return X.map_blocks(
+                self.predict,
+                chunks=(X.chunks[0], (self.n_outputs_,)) if multilabel else (X.chunks[0],),
+                drop_axis=None if multilabel else 1,
+                dtype=int if multilabel else self.classes_.dtype,
+            )
         scores = to_numpy(self.decision_function(X))
         if self._is_multilabel():
             labels = (scores > 0).astype(int)
