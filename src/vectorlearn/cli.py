@@ -453,7 +453,9 @@ def _rows_with_target(frame, target, quiet):
     return frame
 
 
-def _target_values(column: pd.Series, task: str) -> np.ndarray:
+def _target_values(column: pd.Series, task: str, *, training: bool = True) -> np.ndarray:
+    """The target as numbers (regression) or labels (text labels as ``str``); training
+    needs two classes, scoring a labelled file does not."""
     if task == "regression":
         try:
             return pd.to_numeric(column, errors="raise").to_numpy(dtype=float)
@@ -463,7 +465,7 @@ def _target_values(column: pd.Series, task: str) -> np.ndarray:
                 "(or use --task classification)"
             ) from None
     values = column.to_numpy()
-    if column.nunique() < 2:
+    if training and column.nunique() < 2:
         raise ValueError(
             f"the target {column.name!r} has only one class ({column.iloc[0]!r}); a classifier "
             "needs at least two"
@@ -586,13 +588,7 @@ def run_evaluate(args) -> dict:
     if roles.target not in frame.columns:
         raise ValueError(f"{args.data} has no target column {roles.target!r} to score against")
     frame = _rows_with_target(frame, roles.target, quiet=True)
-    y = (
-        _target_values(frame[roles.target], info["task"])
-        if info["task"] == "regression"
-        else (frame[roles.target].to_numpy())
-    )
-    if info["task"] == "classification" and y.dtype == object:
-        y = np.array([str(v) for v in y], dtype=object)
+    y = _target_values(frame[roles.target], info["task"], training=False)
     metrics = report.metrics(model, feature_frame(frame, roles), y, info["task"])
     return {"task": info["task"], "target": roles.target, "n": len(y), "metrics": metrics}
 

@@ -65,15 +65,6 @@ def move(a, xp, dev=None, dtype=None):
     return a
 
 
-def float_dtype(xp, like_dtype=None, name=None):
-    """The ``xp`` float dtype called ``name``, or that matches ``like_dtype`` (float64 default)."""
-    if name is not None:
-        return getattr(xp, name)
-    if like_dtype is not None and like_dtype == xp.float32:
-        return xp.float32
-    return xp.float64
-
-
 def numpy_dtype(dtype) -> type:
     """The NumPy float type of any namespace's float dtype (``torch.float32`` -> ``np.float32``)."""
     return np.float32 if "float32" in str(dtype) else np.float64
