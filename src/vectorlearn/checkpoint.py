@@ -19,10 +19,10 @@ import math
 
 import numpy as np
 
+from ._archive import read_archive, regular_entries, write_archive
 from ._version import __version__
 from .core.backend import device, move, namespace, to_numpy
 from .core.training import History, LoopState
-from .persist import read_archive, write_archive
 
 FORMAT = "vectorlearn-checkpoint"
 FORMAT_VERSION = 1
@@ -84,7 +84,13 @@ def read_checkpoint(path, estimator, network, optimizer, schedule, rng, like) ->
 
     ``like`` is an array with the training data's namespace, dtype and device.
     """
-    meta, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "checkpoint")
+    meta, arrays = read_archive(
+        path,
+        FORMAT,
+        FORMAT_VERSION,
+        "checkpoint",
+        check=lambda m, s: _check_sizes(m, s, network, path),
+    )
     for key, value in _identity(estimator, network, like).items():
         if meta.get(key) != value:
             raise ValueError(
@@ -173,6 +179,29 @@ def read_checkpoint(path, estimator, network, optimizer, schedule, rng, like) ->
         best_B=best_B,
         cost=cost,
     )
+
+
+def _check_sizes(meta, specs, network, path) -> None:
+    """Before any array is read: every entry is one the metadata names, of a shape the network
+    has (a weight or a bias), so a checkpoint takes at most a few times the model's memory."""
+    shapes = {(a, b) for a, b in zip(network.sizes[:-1], network.sizes[1:])}
+    shapes |= {(b, 1) for b in network.sizes[1:]}
+    named = set()
+    for group in ("W", "B", "best_W", "best_B"):
+        named |= _keys(meta.get(group))
+    optimizer = meta.get("optimizer")
+    state = optimizer.get("state") if isinstance(optimizer, dict) else None
+    if isinstance(state, dict):
+        for value in state.values():
+            named |= _keys(value)
+    regular_entries(specs, named, path)
+    wrong = [key for key, spec in specs.items() if spec.shape not in shapes]
+    if wrong:
+        raise ValueError(f"{path}: {wrong[0]} has a shape the network does not have")
+
+
+def _keys(value) -> set[str]:
+    return {k for k in value if isinstance(k, str)} if isinstance(value, list) else set()
 
 
 def _identity(estimator, network, array) -> dict:

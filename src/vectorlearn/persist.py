@@ -1,67 +1,39 @@
 """Save and load models in a format that cannot run code: NumPy arrays in a ``.npz`` plus JSON.
 
-A model file is one ``.npz`` archive (a zip of ``.npy`` arrays) read with
-``allow_pickle=False``, so loading never unpickles anything. It holds:
+A model file is one ``.npz`` archive (a zip of ``.npy`` arrays, see ``_archive``) holding:
 
 - ``__metadata__``: a JSON text with the format name and version, the vectorlearn version that
   wrote it, the estimator's class (one of vectorlearn's, by name), its hyper-parameters, its fitted
   attributes that are not arrays, and any ``info`` the caller attached;
 - one array per fitted array (``coefs_.0``, ``coefs_.1``, ``classes_``, ...);
 - for a :class:`~sklearn.pipeline.Pipeline`, the preprocessing steps (everything before the final
-  vectorlearn estimator) as ``preprocessing``: bytes in skops' format, loaded with a trusted-types
-  check that admits scikit-learn's types (and NumPy dtypes) only.
+  vectorlearn estimator) as plain state: exact scikit-learn classes from a fixed list, their
+  attributes as tagged JSON, their arrays beside them (``preprocessing.N``; see ``_sklearn_state``).
 
-Loading validates everything before it builds the model: the format and its version, the class
-name, the parameters, that every attribute is one the class has, that the weights' shapes chain
-from layer to layer, and that every weight is finite.
+Loading checks everything before it builds the model: sizes and types of every entry before
+decompressing it, the format and its version, the class name, the parameters, that every
+attribute is one the class has and agrees with every other (``_fitted_checks``), that every weight
+is finite. Format 1 stored the preprocessing with skops; such files are refused, not loaded.
 """
 
 from __future__ import annotations
-
-import json
-import zipfile
 
 import numpy as np
 from array_api_compat import is_array_api_obj
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._files import atomic_write
+from . import _fitted_checks, _sklearn_state
+from ._archive import DEFAULT_MAX_BYTES, read_archive, regular_entries, write_archive
 from ._version import __version__
 from .core.backend import to_numpy
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .estimators._base import validate_params
 
 FORMAT = "vectorlearn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: preprocessing as plain state; 1 stored it with skops
 ESTIMATORS = {cls.__name__: cls for cls in (LogisticRegression, MLPClassifier, MLPRegressor)}
-# Fitted attributes each class may carry; anything else in a file is refused.
-_COMMON = {"n_features_in_", "feature_names_in_", "n_iter_", "loss_curve_"}
-ATTRIBUTES = {
-    "LogisticRegression": _COMMON | {"classes_", "coef_", "intercept_"},
-    "MLPClassifier": _COMMON
-    | {
-        "classes_",
-        "coefs_",
-        "intercepts_",
-        "n_layers_",
-        "n_outputs_",
-        "out_activation_",
-        "validation_loss_curve_",
-        "validation_scores_",
-        "best_epoch_",
-        "best_validation_score_",
-        "_is_multilabel_target",
-    },
-}
-ATTRIBUTES["MLPRegressor"] = (
-    ATTRIBUTES["MLPClassifier"] - {"classes_", "_is_multilabel_target"}
-) | {"_y_ndim"}
-# Types a pipeline's preprocessing may hold beyond skops' own defaults: scikit-learn's, and the
-# NumPy dtype objects its transformers keep. Anything else (a function such as builtins.eval in a
-# FunctionTransformer, a class from another package) is refused.
-TRUSTED_PREFIXES = ("sklearn.",)
-TRUSTED_TYPES = {"numpy.dtype"}
+ATTRIBUTES = _fitted_checks.ATTRIBUTES
 
 
 # ---- save ---------------------------------------------------------------------------------------
@@ -72,6 +44,8 @@ def save(model, path, *, info: dict | None = None) -> None:
     :func:`load_info`). The file is written to a temporary file and renamed into place, so a
     crash never leaves half a model behind.
     """
+    import sklearn
+
     arrays: dict[str, np.ndarray] = {}
     meta = {
         "format": FORMAT,
@@ -82,8 +56,11 @@ def save(model, path, *, info: dict | None = None) -> None:
     if isinstance(model, Pipeline):
         *steps, (name, final) = model.steps
         _check_estimator(final)
-        meta["pipeline"] = {"final_step": name}
-        arrays["preprocessing"] = np.frombuffer(_skops_dumps(Pipeline(steps)), dtype=np.uint8)
+        meta["pipeline"] = {
+            "final_step": name,
+            "scikit_learn_version": sklearn.__version__,
+            "preprocessing": _sklearn_state.encode(Pipeline(steps), arrays, "preprocessing"),
+        }
     else:
         final = model
         _check_estimator(final)
@@ -162,209 +139,128 @@ def _tagged(value, name):
 
 def _untagged(value):
     if isinstance(value, dict):
+        if len(value) != 1:
+            raise ValueError("a tagged value has exactly one tag")
         ((tag, items),) = value.items()
+        if not isinstance(items, list):
+            raise ValueError(f"malformed {tag!r} value")
         if tag == "tuple":
             return tuple(_untagged(v) for v in items)
         if tag == "list":
             return [_untagged(v) for v in items]
-        if tag == "dict":
+        if tag == "dict" and all(isinstance(p, list) and len(p) == 2 for p in items):
             return {_untagged(k): _untagged(v) for k, v in items}
         raise ValueError(f"unknown tag {tag!r}")
+    if isinstance(value, list):
+        raise ValueError("a list parameter must be tagged")
     return value
 
 
-def _skops_dumps(pipeline) -> bytes:
-    import skops.io
-
-    return skops.io.dumps(pipeline)
-
-
 # ---- load ---------------------------------------------------------------------------------------
-def load(path):
+def load(path, *, max_bytes: int = DEFAULT_MAX_BYTES):
     """Read a model written by :func:`save`; raise ``ValueError`` for anything else.
 
-    Nothing in the file is executed: arrays load with ``allow_pickle=False``, the class comes
-    from a fixed table of vectorlearn estimators, and pipeline steps pass skops' trusted-types
-    check limited to scikit-learn's types.
+    Nothing in the file is executed and nothing unchecked is decompressed: the arrays' declared
+    shapes must fit the model the metadata describes, and together stay under ``max_bytes``
+    (2 GiB by default), before any is read, with ``allow_pickle=False``; the class comes from a
+    fixed table of vectorlearn estimators; pipeline steps are exact scikit-learn classes from a
+    fixed list, rebuilt from plain values (see ``_sklearn_state``).
     """
-    meta, arrays = _read(path)
-    model = _build(meta["estimator"], arrays, path)
+    layout = {}
+    meta, arrays = read_archive(
+        path,
+        FORMAT,
+        FORMAT_VERSION,
+        "model",
+        check=lambda meta, specs: layout.update(_check_layout(meta, specs, path)),
+        max_bytes=max_bytes,
+    )
+    model = _build(layout, arrays, path)
     if "pipeline" not in meta:
         return model
-    if "preprocessing" not in arrays:
-        raise ValueError(f"{path}: the pipeline's preprocessing steps are missing")
-    preprocessing = _skops_loads(arrays["preprocessing"].tobytes(), path)
-    return Pipeline([*preprocessing.steps, (str(meta["pipeline"]["final_step"]), model)])
+    pipeline = meta["pipeline"]
+    _sklearn_state.check_version(pipeline.get("scikit_learn_version"), path)
+    try:
+        preprocessing = _sklearn_state.decode(pipeline["preprocessing"], arrays, path)
+    except (TypeError, KeyError, IndexError, AttributeError) as error:
+        raise ValueError(f"{path}: the preprocessing steps are malformed ({error})") from None
+    if not isinstance(preprocessing, Pipeline) or not isinstance(preprocessing.steps, list):
+        raise ValueError(f"{path}: the preprocessing is not a scikit-learn Pipeline")
+    return Pipeline([*preprocessing.steps, (pipeline["final_step"], model)])
 
 
 def load_info(path) -> dict:
     """The ``info`` dict that :func:`save` stored beside the model."""
-    return _read(path)[0]["info"]
+    return read_archive(path, FORMAT, FORMAT_VERSION, "model", check=_check_meta)[0]["info"]
 
 
-def read_archive(path, fmt: str = FORMAT, version: int = FORMAT_VERSION, what: str = "model"):
-    """The JSON metadata and the arrays of an archive of format ``fmt``, checked: no pickle, the
-    format's name, a version this library reads. Raises ``ValueError`` naming the problem."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such {what} file") from None
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise ValueError(
-            f"{path} is not a vectorlearn {what} file (it is not a NumPy .npz archive without "
-            f"pickled data: {error})"
-        ) from None
-    if not isinstance(arrays, dict) or "__metadata__" not in arrays:
-        raise ValueError(f"{path} is not a vectorlearn {what} file (no __metadata__ entry)")
-    try:
-        meta = json.loads(str(arrays.pop("__metadata__")))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: its metadata is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != fmt:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise ValueError(f"{path} is not a vectorlearn {what} file (format {found!r})")
-    found = meta.get("format_version")
-    if not isinstance(found, int) or isinstance(found, bool):
-        raise ValueError(f"{path}: the format version {found!r} is not a whole number")
-    if found > version:
-        raise ValueError(
-            f"{path} was written by vectorlearn {meta.get('vectorlearn_version')} in {what} "
-            f"format {found}; this vectorlearn ({__version__}) reads format {version} and older. "
-            "Upgrade vectorlearn to load it."
-        )
-    return meta, arrays
-
-
-def write_archive(path, meta: dict, arrays: dict) -> None:
-    """Write ``meta`` (JSON) and ``arrays`` as one ``.npz``, atomically."""
-    arrays = {**arrays, "__metadata__": np.array(json.dumps(meta))}
-    with atomic_write(path) as file:
-        np.savez(file, **arrays)
-
-
-def _read(path):
-    meta, arrays = read_archive(path)
+def _check_meta(meta, specs=None) -> None:
     if not isinstance(meta.get("info", {}), dict) or not isinstance(meta.get("estimator"), dict):
-        raise ValueError(f"{path}: malformed metadata")
-    return meta, arrays
+        raise ValueError("malformed metadata: 'info' and 'estimator' must be JSON objects")
 
 
-def _build(description, arrays, path):
+def _check_layout(meta, specs, path) -> dict:
+    """Everything that can be checked before the arrays are read: the metadata's types, the
+    parameters, and every array's shape and dtype against the model they describe."""
+    try:
+        _check_meta(meta)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    pipeline = meta.get("pipeline")
+    if pipeline is not None:
+        if meta["format_version"] < 2:
+            raise ValueError(
+                f"{path} stores its preprocessing with skops (model format 1), which this "
+                "vectorlearn no longer loads, because such files can name functions to run; "
+                "train the model again to get a file in the current format"
+            )
+        if not isinstance(pipeline, dict) or not isinstance(pipeline.get("final_step"), str):
+            raise ValueError(f"{path}: malformed pipeline metadata")
+    description = meta["estimator"]
     name = description.get("class")
     if name not in ESTIMATORS:
         raise ValueError(
-            f"{path}: the model class {name!r} is not one of vectorlearn's "
+            f"{path}: the model class {str(name)[:80]!r} is not one of vectorlearn's "
             f"({', '.join(sorted(ESTIMATORS))}); refusing to load it."
         )
-    cls = ESTIMATORS[name]
+    params, attributes = description.get("params", {}), description.get("attributes", {})
+    if not isinstance(params, dict) or not isinstance(attributes, dict):
+        raise ValueError(f"{path}: malformed metadata: params and attributes must be JSON objects")
     try:
-        params = {k: _untagged(v) for k, v in description.get("params", {}).items()}
-        model = cls(**params)
+        model = ESTIMATORS[name](**{k: _untagged(v) for k, v in params.items()})
         validate_params(model)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: invalid parameters for {name}: {error}") from None
-    allowed = ATTRIBUTES[name]
-    for attribute, spec in description.get("attributes", {}).items():
-        if attribute not in allowed:
-            raise ValueError(f"{path}: {name} has no attribute {attribute!r}; refusing to load it")
-        setattr(model, attribute, _attribute_value(spec, arrays, path, attribute))
+    shapes = _fitted_checks.attribute_values(name, attributes, specs, path)
+    _fitted_checks.check_consistent(model, shapes, path)
+    referenced = _fitted_checks.referenced_arrays(attributes)
+    if pipeline is not None:
+        referenced |= _preprocessing_arrays(pipeline.get("preprocessing"))
+    regular_entries(specs, referenced, path)
+    return {"model": model, "attributes": attributes}
+
+
+def _preprocessing_arrays(node) -> set[str]:
+    """The array keys a preprocessing node refers to, found without recursion."""
+    found, stack = set(), [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("array"), str):
+                found.add(item["array"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _build(layout, arrays, path):
+    model = layout["model"]
+    name = type(model).__name__
+    values = _fitted_checks.attribute_values(name, layout["attributes"], arrays, path)
+    for attribute, value in values.items():
+        setattr(model, attribute, value)
     if hasattr(model, "feature_names_in_"):
         model.feature_names_in_ = model.feature_names_in_.astype(object)
-    _validate_fitted(model, path)
+    _fitted_checks.check_values(model, path)
     return model
-
-
-def _is_count(v):
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-
-def _is_numbers(v):
-    return v is None or (
-        isinstance(v, list)
-        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
-    )
-
-
-# What each attribute must be: "array", "arrays" (a list of float arrays), or a check of a value.
-KINDS = {
-    "coef_": "array",
-    "intercept_": "array",
-    "classes_": "array",
-    "feature_names_in_": "array",
-    "coefs_": "arrays",
-    "intercepts_": "arrays",
-    "n_features_in_": _is_count,
-    "n_iter_": _is_count,
-    "n_layers_": _is_count,
-    "n_outputs_": _is_count,
-    "_y_ndim": lambda v: v in (1, 2),
-    "best_epoch_": lambda v: v is None or _is_count(v),
-    "loss_curve_": _is_numbers,
-    "validation_loss_curve_": _is_numbers,
-    "validation_scores_": _is_numbers,
-    "best_validation_score_": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "out_activation_": lambda v: v in ("sigmoid", "softmax", "identity"),
-    "_is_multilabel_target": lambda v: isinstance(v, bool),
-}
-
-
-def _attribute_value(spec, arrays, path, attribute):
-    """An attribute's value from the file, checked against what the attribute must be."""
-    if not isinstance(spec, dict) or len(spec) != 1:
-        raise ValueError(f"{path}: malformed entry for {attribute}")
-    ((kind, value),) = spec.items()
-    expected = KINDS[attribute]
-    if kind != (expected if isinstance(expected, str) else "value"):
-        raise ValueError(f"{path}: {attribute} is stored as {kind!r}, which it cannot be")
-    try:
-        if kind == "array":
-            return arrays[value]
-        if kind == "arrays":
-            values = [arrays[key] for key in value]
-            if not all(v.dtype.kind == "f" for v in values):
-                raise ValueError(f"{path}: {attribute} must hold floating-point weights")
-            return values
-    except (KeyError, TypeError):
-        raise ValueError(f"{path}: the arrays of {attribute} are missing") from None
-    if not expected(value):
-        raise ValueError(f"{path}: {attribute} has an invalid value {value!r}")
-    return value
-
-
-def _validate_fitted(model, path) -> None:
-    """Shapes chain from layer to layer, weights are finite, the sizes agree with each other."""
-    try:
-        network, W, B = model._fitted_network()
-        W, B = [to_numpy(w) for w in W], [to_numpy(b) for b in B]
-    except (AttributeError, TypeError, ValueError, IndexError) as error:
-        raise ValueError(f"{path}: the fitted weights are missing or malformed ({error})") from None
-    for l, (W_l, B_l) in enumerate(zip(W, B)):
-        expected = (network.sizes[l], network.sizes[l + 1])
-        if W_l.ndim != 2 or W_l.shape != expected or B_l.shape != (expected[1], 1):
-            raise ValueError(f"{path}: layer {l + 1} weights have the wrong shape")
-        if not (np.all(np.isfinite(W_l)) and np.all(np.isfinite(B_l))):
-            raise ValueError(f"{path}: layer {l + 1} holds NaN or infinite weights")
-    if getattr(model, "n_features_in_", network.sizes[0]) != network.sizes[0]:
-        raise ValueError(f"{path}: n_features_in_ does not match the first layer")
-    classes = getattr(model, "classes_", None)
-    if classes is not None and classes.shape[0] < 2:
-        raise ValueError(f"{path}: a classifier needs at least two classes")
-
-
-def _skops_loads(data: bytes, path):
-    import skops.io
-
-    try:
-        untrusted = skops.io.get_untrusted_types(data=data)
-    except Exception as error:  # skops raises several types on corrupt input
-        raise ValueError(f"{path}: the preprocessing steps cannot be read ({error})") from None
-    refused = [t for t in untrusted if not (t.startswith(TRUSTED_PREFIXES) or t in TRUSTED_TYPES)]
-    if refused:
-        raise ValueError(
-            f"{path}: the preprocessing steps hold types vectorlearn does not trust: {refused}"
-        )
-    pipeline = skops.io.loads(data, trusted=untrusted)
-    if not isinstance(pipeline, Pipeline):
-        raise ValueError(f"{path}: the preprocessing is not a scikit-learn Pipeline")
-    return pipeline

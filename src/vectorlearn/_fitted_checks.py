@@ -1,0 +1,190 @@
+"""A loaded model checked as a whole: every fitted attribute agrees with every other.
+
+A model file could pair a binary ``classes_`` with a softmax head, or ``hidden_layer_sizes`` with
+weights of other sizes, and each field alone would look fine; predictions would then be silently
+wrong. These checks run twice: :func:`check_consistent` on the arrays' declared shapes and dtypes
+before any array is read (so a file cannot make the loader allocate what the model does not
+need), and :func:`check_values` on the values once they are read.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_COMMON = {"n_features_in_", "feature_names_in_", "n_iter_", "loss_curve_"}
+_VALIDATION = {"validation_loss_curve_", "validation_scores_"}
+# Fitted attributes each class may carry; anything else in a file is refused.
+ATTRIBUTES = {
+    "LogisticRegression": _COMMON | _VALIDATION | {"classes_", "coef_", "intercept_"},
+    "MLPClassifier": _COMMON
+    | _VALIDATION
+    | {
+        "classes_",
+        "coefs_",
+        "intercepts_",
+        "n_layers_",
+        "n_outputs_",
+        "out_activation_",
+        "best_epoch_",
+        "best_validation_score_",
+        "_is_multilabel_target",
+    },
+}
+ATTRIBUTES["MLPRegressor"] = (
+    ATTRIBUTES["MLPClassifier"] - {"classes_", "_is_multilabel_target"}
+) | {"_y_ndim"}
+_NETWORK = {"coefs_", "intercepts_", "n_features_in_", "n_outputs_", "out_activation_", "n_layers_"}
+REQUIRED = {
+    "LogisticRegression": {"coef_", "intercept_", "classes_", "n_features_in_"},
+    "MLPClassifier": _NETWORK | {"classes_"},
+    "MLPRegressor": _NETWORK,
+}
+
+
+def _is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _is_numbers(v):
+    return v is None or (
+        isinstance(v, list)
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    )
+
+
+# What each attribute must be: "array", "arrays" (a list of arrays), or a check of a JSON value.
+KINDS = {
+    "coef_": "array",
+    "intercept_": "array",
+    "classes_": "array",
+    "feature_names_in_": "array",
+    "coefs_": "arrays",
+    "intercepts_": "arrays",
+    "n_features_in_": lambda v: _is_count(v) and v >= 1,
+    "n_iter_": _is_count,
+    "n_layers_": _is_count,
+    "n_outputs_": lambda v: _is_count(v) and v >= 1,
+    "_y_ndim": lambda v: v in (1, 2) and not isinstance(v, bool),
+    "best_epoch_": lambda v: v is None or _is_count(v),
+    "loss_curve_": _is_numbers,
+    "validation_loss_curve_": _is_numbers,
+    "validation_scores_": _is_numbers,
+    "best_validation_score_": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "out_activation_": lambda v: v in ("sigmoid", "softmax", "identity"),
+    "_is_multilabel_target": lambda v: isinstance(v, bool),
+}
+
+
+def attribute_values(name: str, attributes: dict, source: dict, path) -> dict:
+    """Each stored attribute's value, taken from ``source`` (array specs or arrays) for arrays,
+    checked against what the attribute must be."""
+    values = {}
+    for attribute, spec in attributes.items():
+        if attribute not in ATTRIBUTES[name]:
+            raise ValueError(
+                f"{path}: {name} has no attribute {str(attribute)[:60]!r}; refusing to load it"
+            )
+        if not isinstance(spec, dict) or len(spec) != 1:
+            raise ValueError(f"{path}: malformed entry for {attribute}")
+        ((kind, value),) = spec.items()
+        expected = KINDS[attribute]
+        if kind != (expected if isinstance(expected, str) else "value"):
+            raise ValueError(f"{path}: {attribute} is stored as {kind!r}, which it cannot be")
+        if kind == "value":
+            if not expected(value):
+                raise ValueError(f"{path}: {attribute} has an invalid value {str(value)[:60]!r}")
+            values[attribute] = value
+            continue
+        keys = [value] if kind == "array" else value
+        if not isinstance(keys, list) or not all(isinstance(k, str) and k in source for k in keys):
+            raise ValueError(f"{path}: the arrays of {attribute} are missing")
+        values[attribute] = source[value] if kind == "array" else [source[k] for k in keys]
+    return values
+
+
+def referenced_arrays(attributes: dict) -> set[str]:
+    """The archive entries the attributes refer to (after :func:`attribute_values`)."""
+    keys = set()
+    for spec in attributes.values():
+        ((kind, value),) = spec.items()
+        keys |= {value} if kind == "array" else set(value) if kind == "arrays" else set()
+    return keys
+
+
+def check_consistent(model, v: dict, path) -> None:
+    """Shapes and dtypes (of arrays or of their specs) agree with each other and with the
+    parameters of ``model``; raise ``ValueError`` with the first disagreement."""
+    name = type(model).__name__
+    missing = sorted(REQUIRED[name] - v.keys())
+    if missing:
+        raise ValueError(f"{path}: the fitted attributes {', '.join(missing)} are missing")
+
+    def refuse(reason):
+        raise ValueError(f"{path}: {reason}; refusing a model whose fields contradict each other")
+
+    if name == "LogisticRegression":
+        weights, biases = [v["coef_"]], [v["intercept_"]]
+    else:
+        weights, biases = v["coefs_"], v["intercepts_"]
+    dtypes = {np.dtype(a.dtype) for a in [*weights, *biases]}
+    if len(dtypes) != 1 or next(iter(dtypes)) not in (np.float32, np.float64):
+        refuse(f"the weights must all be float32 or all float64, not {sorted(map(str, dtypes))}")
+    n = v["n_features_in_"]
+    if "feature_names_in_" in v:
+        names = v["feature_names_in_"]
+        if names.dtype.kind != "U" or names.shape != (n,):
+            refuse(f"feature_names_in_ must be {n} names, one per feature")
+    classes = v.get("classes_")
+    if classes is not None and (len(classes.shape) != 1 or classes.dtype.kind not in "biufU"):
+        refuse("classes_ must be a 1-D array of labels")
+    if name == "LogisticRegression":
+        coef, intercept = weights[0], biases[0]
+        c = classes.shape[0]
+        k = 1 if c == 2 else c
+        if c < 2 or coef.shape != (k, n) or intercept.shape != (k,):
+            refuse(f"{c} classes and {n} features need coef_ ({k}, {n}) and intercept_ ({k},)")
+        return
+    try:
+        hidden = model._hidden_sizes()
+    except ValueError as error:
+        refuse(str(error))
+    sizes = (n, *hidden, v["n_outputs_"])
+    if len(weights) != len(sizes) - 1 or len(biases) != len(sizes) - 1:
+        refuse(f"hidden_layer_sizes={hidden} needs {len(sizes) - 1} weight matrices")
+    for l, (W, b) in enumerate(zip(weights, biases)):
+        if tuple(W.shape) != (sizes[l], sizes[l + 1]) or tuple(b.shape) != (sizes[l + 1],):
+            refuse(f"layer {l + 1} weights have the wrong shape for layer sizes {sizes}")
+    if v["n_layers_"] != len(sizes):
+        refuse(f"n_layers_ is {v['n_layers_']} for {len(sizes)} layers")
+    head, n_out = v["out_activation_"], v["n_outputs_"]
+    if name == "MLPRegressor":
+        if head != "identity" or (v.get("_y_ndim", 1) == 1 and n_out != 1):
+            refuse(f"a regressor has an identity output with one unit per target, not {head}")
+        return
+    c = classes.shape[0]
+    if v.get("_is_multilabel_target", False):
+        expected = ("sigmoid", c) if c >= 2 else None
+    else:
+        expected = ("sigmoid", 1) if c == 2 else ("softmax", c) if c > 2 else None
+    if expected != (head, n_out):
+        refuse(f"{c} classes cannot have {n_out} {head} output(s)")
+
+
+def check_values(model, path) -> None:
+    """What only the values show: finite weights, distinct sorted labels and names."""
+    network, W, B = model._fitted_network()
+    for l, (W_l, B_l) in enumerate(zip(W, B)):
+        if not (np.all(np.isfinite(W_l)) and np.all(np.isfinite(B_l))):
+            raise ValueError(f"{path}: layer {l + 1} holds NaN or infinite weights")
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        if getattr(model, "_is_multilabel_target", False):
+            if not np.array_equal(classes, np.arange(classes.shape[0])):
+                raise ValueError(f"{path}: a multilabel model's classes_ must be 0, 1, ...")
+        elif classes.dtype.kind == "f" and not np.all(np.isfinite(classes)):
+            raise ValueError(f"{path}: classes_ holds NaN or infinite labels")
+        elif not np.array_equal(np.unique(classes), classes):
+            raise ValueError(f"{path}: classes_ must be distinct labels in sorted order")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and len(set(names)) != len(names):
+        raise ValueError(f"{path}: feature_names_in_ repeats a name")
