@@ -269,7 +269,11 @@ def test_train_writes_a_timestamped_run_folder(cancer):
         "learning_curve.png",
         "metrics.json",
         "model.npz",
-    ]
+        "run.json",  # the data's SHA-256 and the options, which --resume checks
+    ]  # and no .lock: a run removes its lock file when it ends
+    run = json.loads((cancer.run / "run.json").read_text())
+    assert run["data"] == "cancer.csv" and len(run["data_sha256"]) == 64
+    assert run["options"]["model"] == "logreg" and run["options"]["epochs"] == int(EPOCHS)
     assert (cancer.run / "learning_curve.png").read_bytes().startswith(b"\x89PNG")
     metrics = json.loads((cancer.run / "metrics.json").read_text())
     assert metrics["task"] == "classification" and metrics["target"] == "diagnosis"
@@ -331,6 +335,7 @@ def test_two_numeric_features_give_a_decision_boundary_picture(iris, cancer):
         "learning_curve.png",
         "metrics.json",
         "model.npz",
+        "run.json",
     ]
     assert (iris.run / "decision_boundary.png").read_bytes().startswith(b"\x89PNG")
     assert not (cancer.run / "decision_boundary.png").exists()  # six numeric and two categories
@@ -351,6 +356,7 @@ def test_regression_is_inferred_and_reports_r2_rmse_mae(diabetes):
         "learning_curve.png",
         "metrics.json",
         "model.npz",
+        "run.json",
     ]
 
 

@@ -15,8 +15,11 @@ Roles, in the order they are decided:
 
 from __future__ import annotations
 
+import csv
 import os
 import re
+import warnings
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -58,9 +61,33 @@ def read_table(path) -> pd.DataFrame:
     if frame.shape[0] == 0:
         raise ValueError(f"{path} has a header but no rows of data")
     frame.columns = [str(c).strip() for c in frame.columns]
-    if len(set(frame.columns)) != len(frame.columns):
-        raise ValueError(f"{path} has repeated column names; make every column name unique")
+    names = list(frame.columns)
+    if not path.lower().endswith((".parquet", ".pq")) and os.path.isfile(path):
+        names = _csv_header(path) or names  # pandas renames a repeated "x" to "x.1": look first
+    _refuse_repeated_names(path, names)
     return frame
+
+
+def _csv_header(path: str) -> list[str]:
+    """The names in the first non-blank row of a CSV file, as written (stripped)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            for row in csv.reader(file, skipinitialspace=True):
+                if row:
+                    return [name.strip() for name in row]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+    return []
+
+
+def _refuse_repeated_names(path: str, names: list[str]) -> None:
+    counts = Counter(name for name in names if name)  # pandas names empty ones "Unnamed: k"
+    repeated = [f"{name!r} ({n} times)" for name, n in counts.items() if n > 1]
+    if repeated:
+        raise ValueError(
+            f"{path} has repeated column names: {', '.join(repeated)}; make every column name "
+            "unique"
+        )
 
 
 @dataclass
@@ -230,6 +257,64 @@ def make_preprocessor(roles: ColumnRoles) -> ColumnTransformer:
             )
         )
     return ColumnTransformer(parts)
+
+
+def fit_preprocessor(roles: ColumnRoles, features: pd.DataFrame) -> ColumnTransformer:
+    """:func:`make_preprocessor` fitted on ``features`` (from :func:`feature_frame`).
+
+    Raises ``ValueError`` naming each numeric column that standardization cannot handle: one
+    with infinite values, or with values so large (beyond about 1e154) that their squares
+    overflow and the column's variance is not a number.
+    """
+    for name in roles.numeric:
+        values = features[name].to_numpy(dtype=float)
+        if np.isinf(values).any():
+            raise ValueError(
+                f"column {name!r} holds infinite values (such as {values[np.isinf(values)][0]}); "
+                "replace them with numbers, or leave the cells empty to have them filled with the "
+                "median"
+            )
+    preprocessor = make_preprocessor(roles)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        preprocessor.fit(features)
+    if roles.numeric:
+        scaler = preprocessor.named_transformers_["numeric"][-1]
+        bad = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_) & np.isfinite(scaler.scale_))
+        for name in [name for name, wrong in zip(roles.numeric, bad) if wrong]:
+            largest = np.nanmax(np.abs(features[name].to_numpy(dtype=float)))
+            raise ValueError(
+                f"column {name!r} holds values too large to standardize (up to {largest:.3g}): "
+                "their squares overflow, so its variance is not a number; rescale the column "
+                f"(e.g. divide it by {10 ** round(np.log10(largest) / 2):.0e}) or drop it"
+            )
+    return preprocessor
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV-injection characters
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def escape_formula(value):
+    """``value`` with a single quote in front when it is text a spreadsheet would take for a
+    formula (it starts with ``= + - @``, a tab or a carriage return), as OWASP recommends
+    against CSV injection; numbers, and text that is a plain number such as ``-1.5``, stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        if not _PLAIN_NUMBER.fullmatch(value):
+            return "'" + value
+    return value
+
+
+def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`escape_formula` applied to its column names and to the
+    cells of its text columns (numeric and boolean columns are left as they are)."""
+    frame = frame.rename(columns=escape_formula)
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        frame.isetitem(position, column.map(escape_formula).astype(object))
+    return frame
 
 
 def infer_task(target: pd.Series) -> str:
