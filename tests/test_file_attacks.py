@@ -388,3 +388,62 @@ def test_valid_files_still_load(files, iris):
     X, _ = iris
     for name in ("binary", "multiclass", "logreg"):
         assert load(files[name]).predict(X).shape == (X.shape[0],)
+
+
+# ---- the same files through the command line ----------------------------------------------------
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory, iris):
+    from vectorlearn.cli import main
+
+    X, y = iris
+    folder = tmp_path_factory.mktemp("cli")
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(kind=np.array(["x", "y"])[y % 2])
+    frame.to_csv(folder / "data.csv", index=False)
+    assert (
+        main(
+            [
+                "train",
+                str(folder / "data.csv"),
+                "--target",
+                "kind",
+                "--out",
+                str(folder / "run"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    return folder
+
+
+@pytest.mark.parametrize("command", ["predict", "summary", "evaluate"])
+def test_the_cli_refuses_a_gadget_model_in_one_line(cli_run, tmp_path, capsys, command):
+    from vectorlearn.cli import main
+
+    meta, arrays = read(cli_run / "run" / "model.npz")
+    marker = tmp_path / "marker"
+    meta["pipeline"]["preprocessing"]["state"]["verbose"] = {
+        "estimator": "sklearn.utils._testing.check_output",
+        "state": {"args": {"list": ["sh", "-c", f"id > {marker}"]}},
+    }
+    write(tmp_path / "model.npz", meta, arrays)
+    data = [str(cli_run / "data.csv")] if command != "summary" else []
+    capsys.readouterr()
+    assert main([command, str(tmp_path / "model.npz"), *data]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a step vectorlearn trusts" in err
+    assert not marker.exists()
+
+
+def test_the_cli_refuses_a_memory_bomb_in_one_line(cli_run, tmp_path, capsys):
+    from vectorlearn.cli import main
+
+    bomb = tmp_path / "model.npz"
+    bomb.write_bytes((cli_run / "run" / "model.npz").read_bytes())
+    _add_entry(bomb, "padding", (5_000, 12_500))
+    capsys.readouterr()
+    assert main(["predict", str(bomb), str(cli_run / "data.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "entries nothing refers to" in err
