@@ -19,6 +19,14 @@ def test_lecture_table_links_point_at_the_quoted_lines():
         assert int(row["line"]) in where, f"{row['code']!r} is at {row['path']} lines {where}"
 
 
+def test_every_lecture_row_links_to_a_lesson_that_exists():
+    rows = [ROW.match(line) for line in (ROOT / "README.md").read_text().splitlines()]
+    firsts = [r.group(0).split("|")[1] for r in rows if r]
+    lessons = [re.search(r"\]\((lessons/[^)]+\.ipynb)\)", first) for first in firsts]
+    assert firsts and all(lessons), "every row of the lecture table links to its lesson"
+    assert all((ROOT / lesson[1]).is_file() for lesson in lessons)
+
+
 def test_quick_start_has_exactly_the_two_commands():
     text = (ROOT / "README.md").read_text()
     block = text.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]

@@ -30,6 +30,8 @@ from ._version import __version__
 from .data import BUILTIN, DEFAULT_DATASET
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .estimators._base import TrainingInterrupted
+from .explain import add_explain_parser, run_explain
+from .labs import add_check_lab_parser, run_check_lab
 from .persist import load, load_info, save
 from .tabular import (
     ColumnRoles,
@@ -277,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="tanh",
     )
     gradcheck.add_argument("--seed", type=int, default=0)
+    add_explain_parser(commands, common)
+    add_check_lab_parser(commands, common)
     return parser
 
 
@@ -1103,8 +1107,9 @@ def main(argv=None) -> int:
             print(json.dumps(result) if args.json else report.metrics_table(result["metrics"]))
         elif args.command == "summary":
             print(run_summary(args))
-        elif args.command == "gradcheck":
-            text, ok = run_gradcheck(args)
+        elif args.command in ("gradcheck", "explain", "check-lab"):
+            run = {"gradcheck": run_gradcheck, "explain": run_explain, "check-lab": run_check_lab}
+            text, ok = run[args.command](args)
             print(text)
             sys.stdout.flush()
             return 0 if ok else 1

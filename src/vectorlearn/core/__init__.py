@@ -31,3 +31,55 @@ J : 0-D array
 dW, dB, dK, dA
     Always the gradient of the cost J with respect to that array, of the same shape.
 """
+
+from .activations import ACTIVATIONS, Activation, sigmoid
+from .backend import gpu_namespace, namespace, to_numpy
+from .heads import HEADS, Head, cost_and_dK, softmax
+from .layers import dense_backward, dense_forward
+from .network import Network, add_penalty, make_dropout_masks
+from .optimizers import OPTIMIZERS, Adam, BarzilaiBorwein, GradientDescent, Momentum, Optimizer
+from .schedules import SCHEDULES, make_schedule
+from .training import (
+    History,
+    LoopState,
+    TrainingDiverged,
+    data_cost,
+    lipschitz_learning_rate,
+    minibatches,
+    train,
+    train_lbfgs,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "HEADS",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "Activation",
+    "Adam",
+    "BarzilaiBorwein",
+    "GradientDescent",
+    "Head",
+    "History",
+    "LoopState",
+    "Momentum",
+    "Network",
+    "Optimizer",
+    "TrainingDiverged",
+    "add_penalty",
+    "cost_and_dK",
+    "data_cost",
+    "dense_backward",
+    "dense_forward",
+    "gpu_namespace",
+    "lipschitz_learning_rate",
+    "make_dropout_masks",
+    "make_schedule",
+    "minibatches",
+    "namespace",
+    "sigmoid",
+    "softmax",
+    "to_numpy",
+    "train",
+    "train_lbfgs",
+]
