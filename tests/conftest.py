@@ -8,6 +8,42 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles (README, "Long runs"). "ci" is loaded unless HYPOTHESIS_PROFILE names
+# another, so also in CI (whose CI variable would make Hypothesis pick its own "ci"): it replays
+# the same examples on every run, derandomize=True drawing them from a hash of each test (with
+# no example database), so a test that passed passes again, on any machine. "long", chosen with
+# HYPOTHESIS_PROFILE=long, draws new random examples, many more, to search for failures; its
+# failures are saved in .hypothesis/ and replayed first on the next run.
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    derandomize=True,
+    deadline=None,  # an example's time varies with the machine's load: never a failure
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(  # derandomize stated: a profile inherits CI's default otherwise
+    "long",
+    max_examples=2000,
+    derandomize=False,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis' own, which loads --hypothesis-profile
+def pytest_configure(config):
+    """``pytest --hypothesis-seed=N`` asks for the examples of seed N: a derandomized profile
+    would ignore the seed, so that run draws its examples at random, from N."""
+    seed = config.getoption("hypothesis_seed", None)
+    if seed is not None and settings.default.derandomize:
+        name = f"{settings.get_current_profile_name()}-seeded"
+        settings.register_profile(name, settings.default, derandomize=False, database=None)
+        settings.load_profile(name)
+
 
 NAMESPACES = ["numpy", "array_api_strict"]
 

@@ -6,6 +6,7 @@ Each estimator lists ``_parameter_constraints = {name: constraint}``; a constrai
 
 from __future__ import annotations
 
+import math
 import numbers
 
 
@@ -72,8 +73,15 @@ random_state = Constraint(
     "None, an integer seed, or a NumPy random generator",
 )
 class_weight = Constraint(
-    lambda v: v is None or v == "balanced" or isinstance(v, dict),
-    "None, 'balanced', or a dict {class: weight}",
+    lambda v: (
+        v is None
+        or (isinstance(v, str) and v == "balanced")
+        or (
+            isinstance(v, dict)
+            and all(_is_real(w) and math.isfinite(w) and w >= 0 for w in v.values())
+        )
+    ),
+    "None, 'balanced', or a dict {class: weight} of finite weights >= 0",
 )
 
 

@@ -28,8 +28,8 @@ from .activations import sigmoid
 
 
 def softmax(K, xp):
-    """Column-wise softmax of ``K`` (n, m); each column sums to 1."""
-    E = xp.exp(K - xp.max(K, axis=0, keepdims=True))  # (n, m), max 1 per column
+    """Column-wise softmax of ``K`` (n, m); each column sums to 1, with infinite logits too."""
+    E = exp_below_max(K, xp)  # (n, m): exp(K - max K), 1 at each column's largest logits
     return E / xp.sum(E, axis=0, keepdims=True)
 
 
@@ -99,3 +99,47 @@ def cost_and_dK(head: Head, K, Y, S, xp):
         L = S * L
         dK = S * dK
     return xp.sum(L) / m, dK / m
+
+
+# Prediction on logits that overflowed. These come last in the module, below the lines the
+# README's lecture table points at.
+
+
+def exp_below_max(K, xp):
+    """``exp(K - max K)`` of each column of ``K`` (n, m), never NaN for logits of +-inf.
+
+    Each column's largest logits give ``exp(0) = 1`` also where that largest is infinite (where
+    ``K - max K`` would be ``inf - inf``), so a column with one ``+inf`` logit gives 1 there and
+    ``exp(-inf) = 0`` at every finite logit: a softmax that puts all the probability on it.
+
+    >>> import numpy as np
+    >>> exp_below_max(np.array([[np.inf, 0.0], [1.0, 0.0]]), np)
+    array([[1., 1.],
+           [0., 1.]])
+    """
+    K_max = xp.max(K, axis=0, keepdims=True)  # (1, m)
+    top, zero = K == K_max, xp.zeros_like(K)  # (n, m)
+    return xp.exp(xp.where(top, zero, K) - xp.where(top, zero, K_max))  # (n, m)
+
+
+def scaled_output(head: str, s, K, xp):
+    """The output ``H = out(s * K)`` (n_L, m) of logits given as a scale ``s`` (1, m) > 0 times
+    ``K`` (n_L, m) (see :meth:`~.network.Network.scaled_logits`), where ``s * K`` may overflow.
+
+    A sigmoid saturates, to 1 or 0, where ``s * K`` overflows to +-inf (its true value is beyond
+    the float range); a softmax is ``exp(s * (K - max K))`` normalized, whose exponents are at
+    most 0, so a column whose logits are far apart puts all its probability on the largest;
+    the identity is ``s * K`` itself (+-inf where it overflows: the caller refuses that).
+    NumPy warns of those overflows; run it under ``np.errstate(over="ignore")``.
+
+    >>> import numpy as np
+    >>> s = np.array([[1e308, 1.0]])
+    >>> with np.errstate(over="ignore"):
+    ...     scaled_output("softmax", s, np.array([[3.0, 3.0], [2.0, 2.0]]), np).round(4)
+    array([[1.    , 0.7311],
+           [0.    , 0.2689]])
+    """
+    if head == "softmax":
+        E = xp.exp(s * (K - xp.max(K, axis=0, keepdims=True)))  # (n_L, m), max 1 per column
+        return E / xp.sum(E, axis=0, keepdims=True)
+    return HEADS[head].output(s * K, xp)  # s K may overflow to +-inf

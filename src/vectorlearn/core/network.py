@@ -137,6 +137,40 @@ class Network:
         """Return the logits ``K_L`` (n_L, m)."""
         return self.forward(W, B, X)[0]
 
+    def scaled_logits(self, W, B, X):
+        """The logits as ``s * K``: a scale ``s`` (1, m) and ``K`` (n_L, m), computed without
+        overflow from inputs so large that ``K_L`` itself, or a product on the way, would not be
+        a float (prediction only: no dropout, no cache).
+
+        Each example is divided by its largest ``|x|`` (its ``s``, at least 1), and every bias
+        by ``s``, so no product overflows. ReLU, leaky ReLU and the identity are positively
+        homogeneous (``g(s K) = s g(K)`` for ``s > 0``), so the scale passes through them; tanh
+        and sigmoid are not, but saturate: they get ``s K`` itself (an overflow to +-inf gives
+        +-1, right to rounding), and the scale is 1 again after them. See
+        :func:`~.heads.scaled_output` for the outputs.
+
+        >>> import numpy as np
+        >>> net = Network((2, 1), head="sigmoid")
+        >>> s, K = net.scaled_logits([np.array([[2.0], [2.0]])], [np.zeros((1, 1))],
+        ...                          np.array([[1e308], [-1e308]]))
+        >>> s, K  # 2 x 1e308 - 2 x 1e308 = 0, where the plain product overflows (inf - inf)
+        (array([[1.e+308]]), array([[0.]]))
+        """
+        xp = namespace(X, *W)
+        g = ACTIVATIONS[self.activation].forward
+        homogeneous = self.activation in ("relu", "leaky_relu", "identity")
+        s = xp.max(xp.abs(X), axis=0, keepdims=True)  # (1, m)
+        s = xp.where(s > 1, s, xp.ones_like(s))
+        A = X / s  # (n_0, m), entries in [-1, 1]
+        for l in range(self.n_layers):
+            K = dense_forward(A, W[l], B[l] / s, xp)  # (n_l, m): the true K_l divided by s
+            if l == self.n_layers - 1:
+                return s, K
+            if homogeneous:
+                A = g(K, xp)
+            else:
+                A, s = g(s * K, xp), xp.ones_like(s)
+
     def summary(self, m: int | str = "m") -> str:
         """A table of each layer's ``W``, ``B``, ``K``, ``A`` shapes for ``m`` examples.
 

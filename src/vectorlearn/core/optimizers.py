@@ -187,3 +187,25 @@ def _same(arrays, views) -> bool:
 
 
 OPTIMIZERS = {"gd": GradientDescent, "momentum": Momentum, "adam": Adam}
+
+
+def stable_curvature(optimizer) -> float | None:
+    """The largest curvature ``c`` that the optimizer's step can follow without growing.
+
+    On ``J = c w^2 / 2`` gradient descent maps ``w`` to ``(1 - alpha c) w``, which shrinks for
+    ``alpha c < 2``; heavy-ball momentum needs ``alpha c < 2 (1 + mu)`` and Nesterov's
+    ``alpha c < 2 (1 + mu) / (1 + 2 mu)``. None for Adam (and anything else), whose steps are
+    about ``alpha`` in size whatever the curvature.
+
+    >>> stable_curvature(GradientDescent(0.5)), stable_curvature(Momentum(1.0, 0.5, nesterov=True))
+    (4.0, 1.5)
+    """
+    if isinstance(optimizer, Momentum):
+        mu = optimizer.momentum
+        factor = (1 + mu) / (1 + 2 * mu) if optimizer.nesterov else 1 + mu
+    elif isinstance(optimizer, GradientDescent):
+        factor = 1.0
+    else:
+        return None
+    alpha = optimizer.learning_rate
+    return 2 * factor / alpha if alpha > 0 else math.inf

@@ -7,6 +7,7 @@ takes examples as columns, so the estimators validate once and pass ``X.T``, a v
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 
 import numpy as np
@@ -28,6 +29,7 @@ from ..core.backend import (
     numpy_dtype,
     to_numpy,
 )
+from ..core.heads import HEADS, scaled_output
 from ..core.network import Network
 from ..core.training import train, train_lbfgs
 
@@ -53,12 +55,17 @@ class NetworkEstimator(BaseEstimator):
             X = self._validate_device_array(X, reset=reset, fitting=fitting)
             return (X, self._check_targets(y, X.shape[0], multi_output)) if fitting else X
         dtype = (self._dtype() if fitting else None) or list(FLOAT_DTYPES)
+        # scikit-learn's finiteness check first sums X: huge values of both signs give inf - inf
+        # there, and a RuntimeWarning, before the exact check that follows it
+        quiet = np.errstate(over="ignore", invalid="ignore")
         try:
             if not fitting:  # prediction: float64 input predicts in float64
-                return aligned(validate_data(self, X, reset=reset, dtype=dtype))
-            X, y = validate_data(
-                self, X, y, reset=reset, dtype=dtype, multi_output=multi_output, y_numeric=False
-            )
+                with quiet:
+                    return aligned(validate_data(self, X, reset=reset, dtype=dtype))
+            with quiet:
+                X, y = validate_data(
+                    self, X, y, reset=reset, dtype=dtype, multi_output=multi_output, y_numeric=False
+                )
         except ValueError as error:
             if "could not convert" in str(error) or "dtype='numeric'" in str(error):
                 raise ValueError(
@@ -143,6 +150,7 @@ class NetworkEstimator(BaseEstimator):
             data, head, total = DaskBlocks.prepare(self, X, y, sample_weight, class_weight)
             return data, None, None, head, total, np.empty((0, data.shape[0]), data.dtype), None
         X, y = self._validate_input(X, y, reset=reset, multi_output=multi_output)  # X: (m, n)
+        check_scale(X, self)
         Y, head = self._encode_targets(y, numpy_dtype(X.dtype))  # Y: (n_out, m)
         S, total = self._example_weights(X, y, sample_weight, class_weight)
         return X.T, self._targets_on(X, Y), S, head, total, X[:0, :], y
@@ -170,9 +178,21 @@ class NetworkEstimator(BaseEstimator):
         weights = _check_sample_weight(
             sample_weight, np.empty((m, 0)), dtype=dtype, ensure_non_negative=True
         )
-        if class_weight is not None:
-            weights = weights * compute_sample_weight(class_weight, y).astype(dtype)
-        total = float(np.sum(weights))
+        with np.errstate(over="ignore", invalid="ignore"):  # a weight that overflows: below
+            if class_weight is not None:
+                weights = weights * compute_sample_weight(class_weight, y).astype(dtype)
+                if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)):
+                    raise ValueError(
+                        f"class_weight={class_weight!r} gives example weights that are negative "
+                        f"or beyond the largest {np.dtype(dtype).name}; give every class a "
+                        "finite weight >= 0 (only their ratios matter: scale them down)"
+                    )
+            total = float(np.sum(weights))
+        if not math.isfinite(total):
+            raise ValueError(
+                f"the example weights (sample_weight, class_weight) sum to {total}, beyond the "
+                "largest float; scale them down: only their ratios matter"
+            )
         if not total > 0:
             raise ValueError(
                 "sample_weight sums to zero: give at least one example a positive weight."
@@ -302,6 +322,7 @@ class NetworkEstimator(BaseEstimator):
         except (TypeError, ValueError):
             raise ValueError("validation_data must be a pair (X_val, y_val)") from None
         X_val = self._validate_input(X_val, reset=False)
+        check_scale(X_val, self, "validation_data's X", dtype=numpy_dtype(X.dtype))
         X_val = move(X_val, namespace(X), device(X), X.dtype)
         y_val = to_numpy(y_val) if not is_numpy_like(y_val) else np.asarray(y_val)
         if X_val.shape[0] != y_val.shape[0]:
@@ -319,15 +340,24 @@ class NetworkEstimator(BaseEstimator):
         return lambda W, B: self._score_columns(network, W, B, validation[0], validation[1])
 
     # ---- prediction ----------------------------------------------------------------------------
-    def _network_outputs(self, X, *, logits: bool):
+    def _network_outputs(self, X, *, logits: bool, scaled: bool = False):
         """Logits or outputs (m, n_L), computed where the weights live, in ``X``'s precision,
-        returned in the caller's array type (NumPy for NumPy, lists and pandas)."""
+        returned in the caller's array type (NumPy for NumPy, lists and pandas).
+
+        ``scaled=True`` (with ``logits``) divides each example's logits by a positive number:
+        their signs and order, all a label needs, without their overflow. Inputs beyond the
+        square root of the largest float, where no training data could be (see
+        :func:`check_scale`), go through :meth:`~vectorlearn.core.network.Network.scaled_logits`,
+        in which no product overflows: their outputs are what the logits determine even where
+        the logits are beyond the float range (a probability of 1, say). What no float can give
+        (a NaN logit, a regression prediction beyond the float range) raises a ValueError.
+        """
         check_is_fitted(self)
         if is_dask(X):  # block by block where the data live; a Dask array comes back
             X = X.rechunk({1: -1})
             n_out = self._fitted_network()[0].sizes[-1]
             return X.map_blocks(
-                lambda block: self._network_outputs(block, logits=logits),
+                lambda block: self._network_outputs(block, logits=logits, scaled=scaled),
                 chunks=(X.chunks[0], (n_out,)),
                 dtype=np.float32 if X.dtype == np.float32 else np.float64,
             )
@@ -339,7 +369,22 @@ class NetworkEstimator(BaseEstimator):
         W = [move(w, xp, dev, dtype) for w in W]
         B = [move(b, xp, dev, dtype) for b in B]
         X = move(X, xp, dev, dtype)
-        A = network.logits(W, B, X.T) if logits else network.predict(W, B, X.T)  # (n_L, m)
+        head = network.head
+        with np.errstate(over="ignore", invalid="ignore"):  # overflows are reported below
+            if largest(X) <= math.sqrt(float(np.finfo(numpy_dtype(X.dtype)).max)):
+                s, K = None, network.logits(W, B, X.T)  # (n_L, m)
+            else:
+                s, K = network.scaled_logits(W, B, X.T)  # the logits are s (1, m) * K (n_L, m)
+            if not bool(xp.all(xp.isfinite(K))):
+                raise overflow_error(X, "some logits are NaN or infinite")
+            if s is None:
+                A = K if logits else HEADS[head].output(K, xp)
+            elif logits:
+                A = K if scaled else s * K  # s * K may be +-inf: the logit is beyond the range
+            else:
+                A = scaled_output(head, s, K, xp)
+        if head == "identity" and not bool(xp.all(xp.isfinite(A))):
+            raise overflow_error(X, "some predictions are beyond the largest float")
         return to_caller(A.T, given)  # (m, n_L)
 
     def summary(self, m="m") -> str:
@@ -405,6 +450,53 @@ def aligned(X: np.ndarray) -> np.ndarray:
     stream, as Dask's are, can start at any byte): NumPy's matrix product skips BLAS for
     unaligned arrays and runs about 20 times slower."""
     return X if X.flags.aligned else np.require(X, requirements=["A"])
+
+
+def overflow_error(X, problem: str) -> ValueError:
+    """The error for a prediction on ``X`` that overflows the float range."""
+    return ValueError(
+        f"X (values up to {largest(X):.3g}) makes the network's outputs overflow ({problem}); "
+        "scale the features as the training data were, e.g. with the StandardScaler fitted on "
+        "them, in a Pipeline"
+    )
+
+
+def largest(A) -> float:
+    """``max |A|`` as a Python float, without an ``abs(A)`` copy of the data."""
+    xp = namespace(A)
+    return max(float(xp.max(A)), -float(xp.min(A)))
+
+
+def check_scale(A, estimator, what="X", fix=None, dtype=None) -> None:
+    """Refuse training data whose values are too large for the training precision (``dtype``,
+    by default ``A``'s).
+
+    Gradients grow with the features, and every solver squares them (Adam's second moment, the
+    curvature estimates of L-BFGS, Barzilai-Borwein and the automatic learning rate): beyond the
+    square root of the dtype's largest number, about 1.3e154 in float64 and 1.8e19 in float32,
+    those squares overflow and training ends in infinities. ``fix`` replaces the advice to
+    standardize the features.
+    """
+    dtype = numpy_dtype(A.dtype) if dtype is None else dtype
+    limit = math.sqrt(float(np.finfo(dtype).max))
+    big = largest(A)
+    if big <= limit:
+        return
+    if fix is None:
+        fix = (
+            "standardize the features, e.g. with sklearn.preprocessing.StandardScaler in a Pipeline"
+        )
+    if (
+        dtype is np.float32
+        and hasattr(estimator, "dtype")
+        and big <= math.sqrt(np.finfo(np.float64).max)
+    ):
+        fix += ", or train in float64 (dtype='float64')"
+    raise ValueError(
+        f"{what} holds values as large as {big:.3g}, too large to train on in {dtype.__name__}: "
+        f"beyond {limit:.2g}, the square root of its largest number, the gradients' squares "
+        f"overflow; {fix}"
+    )
 
 
 def host(a):
@@ -518,7 +610,8 @@ class ClassifierTargets:
 
     def predict_log_proba(self, X):
         P = self.predict_proba(X)
-        return namespace(P).log(P)
+        with np.errstate(divide="ignore"):  # log 0 = -inf, for a class that cannot be
+            return namespace(P).log(P)
 
     def predict(self, X):
         """The most probable class of each example, (m,); a 0/1 matrix (m, k) for multilabel.
@@ -534,7 +627,8 @@ class ClassifierTargets:
                 drop_axis=None if multilabel else 1,
                 dtype=int if multilabel else self.classes_.dtype,
             )
-        scores = to_numpy(self.decision_function(X))
+        K = self._network_outputs(X, logits=True, scaled=True)  # signs and order of the logits
+        scores = to_numpy(K[:, 0] if K.shape[1] == 1 else K)
         if self._is_multilabel():
             labels = (scores > 0).astype(int)
         else:

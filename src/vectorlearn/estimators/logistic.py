@@ -13,7 +13,7 @@ from .. import _params as p
 from ..core.backend import device, move, namespace
 from ..core.network import Network
 from ..core.optimizers import BarzilaiBorwein, GradientDescent
-from ..core.training import lipschitz_learning_rate
+from ..core.training import TrainingDiverged, lipschitz_learning_rate
 from ._base import ClassifierTargets, NetworkEstimator, raise_if_interrupted, validate_params
 
 
@@ -142,25 +142,38 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
             else:
                 optimizer = GradientDescent(self.learning_rate)
         validation = self._validation_columns(validation_data, template)
-        W, B, history = self._run_solver(
-            network,
-            W,
-            B,
-            X_cols,
-            Y,
-            S,
-            l2,
-            optimizer=optimizer,
-            rng=None,
-            callbacks=callbacks,
-            like=template,
-            persistence=(checkpoint, checkpoint_every, resume),
-            shuffle=False,
-            n_iter_no_change=None,
-            gtol=self.tol,
-            validation=validation,
-            scorer=self._scorer(network, validation),
-        )
+        try:
+            W, B, history = self._run_solver(
+                network,
+                W,
+                B,
+                X_cols,
+                Y,
+                S,
+                l2,
+                optimizer=optimizer,
+                rng=None,
+                callbacks=callbacks,
+                like=template,
+                persistence=(checkpoint, checkpoint_every, resume),
+                shuffle=False,
+                n_iter_no_change=None,
+                gtol=self.tol,
+                validation=validation,
+                scorer=self._scorer(network, validation),
+            )
+        except TrainingDiverged as error:
+            if not error.penalty:
+                raise
+            raise TrainingDiverged(  # name the parameter that sets the penalty, 1 / C
+                error.epoch,
+                None,
+                error.W,
+                error.B,
+                error.penalty,
+                setting=f"C={self.C:g} is so small (the penalty is 1 / C)",
+                fix="a larger C",
+            ) from None
         self.coef_ = W[0].T  # (n_out, n_features), on the training data's device
         self.intercept_ = B[0][:, 0]  # (n_out,)
         self.validation_loss_curve_ = history.validation_loss if validation else None

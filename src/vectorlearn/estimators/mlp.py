@@ -27,6 +27,7 @@ from ._base import (
     NO_Y,
     ClassifierTargets,
     NetworkEstimator,
+    check_scale,
     host,
     make_rng,
     raise_if_interrupted,
@@ -34,6 +35,8 @@ from ._base import (
 )
 
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
+MAX_PARAMETERS = 2**31  # the most weights and intercepts a network may have (see _check_size)
+STATE_COPIES = {"adam": 4, "momentum": 3}  # parameter-sized arrays: W, dW and the state; else 2
 
 
 class BaseMLP(NetworkEstimator):
@@ -140,6 +143,23 @@ class BaseMLP(NetworkEstimator):
                 )
         return tuple(int(s) for s in sizes)
 
+    def _check_size(self, network, dtype) -> None:
+        """Refuse, before allocating anything, a network of more than ``MAX_PARAMETERS`` (2**31)
+        weights and intercepts: with its gradients and the optimizer's state (Adam keeps two
+        moments, momentum a velocity) that is at least 17 GB in float32."""
+        n = network.n_parameters
+        if n <= MAX_PARAMETERS:
+            return
+        itemsize = np.dtype(numpy_dtype(dtype)).itemsize
+        gigabytes = n * itemsize * STATE_COPIES.get(self.solver, 2) / 1e9
+        raise ValueError(
+            f"hidden_layer_sizes={self.hidden_layer_sizes!r} makes a network of {n:,} weights "
+            f"and intercepts (layer sizes {network.sizes}), more than the {MAX_PARAMETERS:,} "
+            f"that {type(self).__name__} trains: with their gradients and the {self.solver} "
+            f"solver's state they need at least {gigabytes:,.1f} GB in "
+            f"{numpy_dtype(dtype).__name__}. Use fewer or smaller hidden layers."
+        )
+
     def _batch_size(self, m: int) -> int | None:
         if self.solver == "lbfgs" or self.batch_size is None:
             return None
@@ -181,6 +201,7 @@ class BaseMLP(NetworkEstimator):
         n_out = Y.shape[0] if Y is not None else X_cols.n_outputs
         self._rng = rng = make_rng(self.random_state)
         network = Network((X_cols.shape[0], *hidden, n_out), self._activation(), head)
+        self._check_size(network, template.dtype)
         W, B = self._starting_weights(network, rng, template, warm)
 
         validation = self._validation_columns(validation_data, template)
@@ -249,10 +270,12 @@ class BaseMLP(NetworkEstimator):
         if is_dask(X):
             raise TypeError("partial_fit takes in-memory chunks; fit trains on Dask arrays")
         X, y = self._validate_input(X, y, reset=first, multi_output=True)  # X: (m, n)
+        check_scale(X, self)
         Y, head = self._encode_targets(y, numpy_dtype(X.dtype), classes=classes, first_call=first)
         Y = self._targets_on(X, Y)
         S, total_weight = self._example_weights(X, y, sample_weight, class_weight)
         network = Network((X.shape[1], *hidden, Y.shape[0]), self._activation(), head)
+        self._check_size(network, X.dtype)
         if getattr(self, "_rng", None) is None:
             self._rng = make_rng(self.random_state)
         if not first and [tuple(w.shape) for w in self.coefs_] != _weight_shapes(network):
@@ -303,6 +326,16 @@ class BaseMLP(NetworkEstimator):
             yield
         except TrainingDiverged as error:
             self._store(network, error.W, error.B)
+            if error.penalty:  # name the parameter that sets the penalty
+                raise TrainingDiverged(
+                    error.epoch,
+                    None,
+                    error.W,
+                    error.B,
+                    error.penalty,
+                    setting=f"alpha={self.alpha:g} is so large",
+                    fix="a smaller alpha",
+                ) from None
             raise
 
     def _activation(self) -> str:
@@ -388,7 +421,9 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
     - ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``: where NumPy or pandas input
       trains. PyTorch and CuPy input trains where it is; ``coefs_`` stay on that device and
       predictions come back in the caller's array type.
-    - ``class_weight``: None, ``"balanced"`` or ``{class: weight}``.
+    - ``class_weight``: None, ``"balanced"`` or ``{class: weight}`` (finite weights >= 0).
+    - ``hidden_layer_sizes``: the network may have at most 2**31 weights and intercepts in all;
+      a larger one is refused with a ``ValueError`` before anything is allocated.
 
     Attributes
     ----------
@@ -562,9 +597,20 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             return super()._validate_input(X, reset=reset)
         X, y = super()._validate_input(X, y, reset=reset, multi_output=True)
         try:
-            return X, np.asarray(y, dtype=numpy_dtype(X.dtype))
+            y = np.asarray(y, dtype=numpy_dtype(X.dtype))
         except (TypeError, ValueError):
             raise ValueError("MLPRegressor needs numeric targets y") from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError(
+                "y holds NaN or infinity (or values too large for the training dtype, "
+                f"{numpy_dtype(X.dtype).__name__}); drop or impute those rows"
+            )
+        fix = (
+            "scale the targets, e.g. with sklearn.compose.TransformedTargetRegressor and a "
+            "StandardScaler (the squared error squares them)"
+        )
+        check_scale(y, self, "y", fix)
+        return X, y
 
     def partial_fit(self, X, y, sample_weight=None, *, callbacks=()):
         """Train one epoch on a chunk ``X`` (m, n_features), ``y`` of a stream."""
