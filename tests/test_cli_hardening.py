@@ -27,6 +27,8 @@ import pytest
 import vectorlearn
 from vectorlearn import cli
 from vectorlearn._files import atomic_write
+from vectorlearn.cli import _models
+from vectorlearn.cli._progress import Progress
 from vectorlearn.tabular import read_table
 
 ROOT = os.geteuid() == 0
@@ -314,14 +316,15 @@ def test_a_run_folder_without_write_permission_fails_before_training(data, tmp_p
 # ---- 6. Ctrl-C during L-BFGS saves the model so far -------------------------------------------
 @pytest.mark.parametrize("model", ["logreg", "mlp"])
 def test_ctrl_c_during_lbfgs_saves_the_model_so_far_and_exits_130(monkeypatch, tmp_path, model):
-    progress = cli.Progress.__call__
+    progress = Progress.__call__
 
     def press_ctrl_c_at_iteration_2(self, info):
         progress(self, info)
         if info["epoch"] == 2:
             signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(cli.Progress, "__call__", press_ctrl_c_at_iteration_2)
+    monkeypatch.setattr(Progress, "__call__", press_ctrl_c_at_iteration_2)
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN when started in the background (nohup)
     out = tmp_path / "run"
     code, _, err = run("train", "--model", model, "--solver", "lbfgs", "--hidden", "8",
                        "--epochs", "200", "--out", out, "--quiet")  # fmt: skip
@@ -331,7 +334,7 @@ def test_ctrl_c_during_lbfgs_saves_the_model_so_far_and_exits_130(monkeypatch, t
     assert f"Saved it to {out}/model.npz" in err and "train again" in err
     estimator = vectorlearn.load(out / "model.npz").steps[-1][1]
     assert estimator.n_iter_ == 2
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert signal.getsignal(signal.SIGINT) is before  # put back
 
 
 # ---- 7. CSV files --------------------------------------------------------------------------------
@@ -453,7 +456,7 @@ def test_whatever_loading_a_model_raises_is_one_line(monkeypatch, model_run, tmp
     def load(path):
         raise error
 
-    monkeypatch.setattr(cli, "load", load)
+    monkeypatch.setattr(_models, "load", load)
     run_folder, data_file = model_run
     for args in (
         ["summary", run_folder],

@@ -151,7 +151,7 @@ def _wired():
     return True
 
 
-@pytest.mark.skipif(not _wired(), reason="`vectorlearn explain` is not wired into cli.py yet")
+@pytest.mark.skipif(not _wired(), reason="`vectorlearn explain` is not wired into the CLI yet")
 def test_explain_command():
     result = subprocess.run(
         [sys.executable, "-m", "vectorlearn", "explain", "mlp", "--hidden", "3"],

@@ -274,7 +274,7 @@ def test_solution_beats_the_majority_class_on_held_out_passengers(lab, capsys):
 
 # ---- the command line ----------------------------------------------------------------------------
 def _wired():
-    """Whether cli.py has the ``check-lab`` command yet (argparse exits on an unknown one)."""
+    """Whether the CLI has the ``check-lab`` command yet (argparse exits on an unknown one)."""
     import contextlib
     import io
 
@@ -294,7 +294,7 @@ def vectorlearn(*args):
     )
 
 
-@pytest.mark.skipif(not _wired(), reason="`vectorlearn check-lab` is not wired into cli.py yet")
+@pytest.mark.skipif(not _wired(), reason="`vectorlearn check-lab` is not wired into the CLI yet")
 def test_check_lab_command_exit_codes(tmp_path):
     passed = vectorlearn("check-lab", "lab2", solution("lab2"))
     assert passed.returncode == 0, passed.stderr
@@ -310,7 +310,7 @@ def test_check_lab_command_exit_codes(tmp_path):
 
 
 def test_check_lab_parser_and_runner():
-    """The pieces cli.py wires in: the subcommand's parser and its runner."""
+    """The pieces the CLI wires in: the subcommand's parser and its runner."""
     import argparse
 
     from vectorlearn.labs import add_check_lab_parser, run_check_lab

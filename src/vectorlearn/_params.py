@@ -11,15 +11,20 @@ import numbers
 
 
 class Constraint:
-    def __init__(self, test, description: str):
-        self.test, self.description = test, description
+    """``options``: the fixed values this constraint lists (``one_of``'s, and those of both sides
+    of ``a | b``), so that the command line can offer them as choices."""
+
+    def __init__(self, test, description: str, options: tuple = ()):
+        self.test, self.description, self.options = test, description, tuple(options)
 
     def __call__(self, value) -> bool:
         return self.test(value)
 
     def __or__(self, other: Constraint) -> Constraint:
         return Constraint(
-            lambda v: self(v) or other(v), f"{self.description} or {other.description}"
+            lambda v: self(v) or other(v),
+            f"{self.description} or {other.description}",
+            self.options + other.options,
         )
 
 
@@ -58,6 +63,7 @@ def one_of(*options) -> Constraint:
     return Constraint(
         lambda v: isinstance(v, (str, type(None), bool)) and v in options,
         "one of " + ", ".join(repr(o) for o in options),
+        options,
     )
 
 

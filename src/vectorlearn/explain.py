@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .cli._arguments import layer_sizes, positive_int
 from .core import (
     ACTIVATIONS,
     HEADS,
@@ -225,10 +226,10 @@ def add_explain_parser(commands, common) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("kind", nargs="?", choices=KINDS, default="logreg", help="%(choices)s")
-    parser.add_argument("--examples", type=_count, default=4, metavar="M", help="m (4)")
-    parser.add_argument("--features", type=_count, default=3, metavar="N", help="n_0 (3)")
+    parser.add_argument("--examples", type=positive_int, default=4, metavar="M", help="m (4)")
+    parser.add_argument("--features", type=positive_int, default=3, metavar="N", help="n_0 (3)")
     parser.add_argument(
-        "--hidden", type=_sizes, default=(3,), metavar="N,N,...", help="mlp hidden sizes (3)"
+        "--hidden", type=layer_sizes, default=(3,), metavar="N,N,...", help="mlp hidden sizes (3)"
     )
     parser.add_argument(
         "--activation", choices=sorted(ACTIVATIONS), default="tanh", help="mlp hidden (tanh)"
@@ -236,7 +237,7 @@ def add_explain_parser(commands, common) -> argparse.ArgumentParser:
     parser.add_argument("--learning-rate", type=float, default=0.5, metavar="ALPHA")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--values", type=_count, default=4, metavar="N", help="rows and columns shown (4)"
+        "--values", type=positive_int, default=4, metavar="N", help="rows and columns shown (4)"
     )
     return parser
 
@@ -254,20 +255,6 @@ def run_explain(args) -> tuple[str, bool]:
         values=args.values,
     )
     return result.text, result.ok
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
-
-
-def _sizes(text: str) -> tuple[int, ...]:
-    return tuple(_count(part.strip()) for part in text.split(","))
 
 
 class _Story:

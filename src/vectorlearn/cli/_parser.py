@@ -1,0 +1,223 @@
+"""The command line's grammar: ``build_parser()``.
+
+Where an option of ``train`` sets an estimator parameter, its choices and its default in the
+help come from the estimator (:mod:`vectorlearn.cli._options`); its value is checked by the
+estimator's constraints when the model is made, not here.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .._version import __version__
+from ..core import ACTIVATIONS
+from ..data import BUILTIN, DEFAULT_DATASET
+from . import _arguments as to
+from ._options import TRAIN_DEFAULTS, choices, default
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ..explain import add_explain_parser  # here: explain imports this package's _arguments
+    from ..labs import add_check_lab_parser
+
+    parser = argparse.ArgumentParser(
+        prog="vectorlearn",
+        description="Train logistic regression and neural networks in vectorized matrix form.",
+    )
+    parser.add_argument("--version", action="version", version=f"vectorlearn {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    _add_train(commands, common)
+    _add_model_commands(commands, common)
+    gradcheck = commands.add_parser(
+        "gradcheck",
+        parents=[common],
+        help="check backpropagation against finite differences on a small random network",
+    )
+    gradcheck.add_argument("--hidden", type=to.layer_sizes, default=(5, 4), metavar="N,N,...")
+    gradcheck.add_argument("--activation", choices=list(ACTIVATIONS), default="tanh")
+    gradcheck.add_argument("--seed", type=int, default=0)
+    add_explain_parser(commands, common)
+    add_check_lab_parser(commands, common)
+    return parser
+
+
+def _per_model(option: str) -> str:
+    """``auto for logreg, 0.001 for mlp``: the default of ``option`` for each model."""
+    return ", ".join(f"{default(kind, option)} for {kind}" for kind in ("logreg", "mlp"))
+
+
+def _add_train(commands, common) -> None:
+    train = commands.add_parser(
+        "train",
+        parents=[common],
+        help="train a model on a CSV/Parquet file or a built-in data set",
+        description=(
+            "Train on DATA (a .csv or .parquet file; --target names the column to predict) or, "
+            "without DATA, on a built-in data set (default: scikit-learn's breast cancer data). "
+            "Columns are sorted into numeric (median-imputed, standardized), categorical "
+            "(most-frequent-imputed, one-hot) and dropped (ids, free text, empty). A validation "
+            "split is held out. Writes a run folder with the model, metrics.json and "
+            "learning_curve.png; prints the results table (or --json)."
+        ),
+    )
+    train.add_argument("data", nargs="?", metavar="DATA", help="a .csv or .parquet file")
+    train.add_argument("--target", help="the column to predict (needed with DATA)")
+    train.add_argument(
+        "--dataset",
+        choices=sorted(BUILTIN),
+        help=f"built-in data set used when no DATA is given (default: {DEFAULT_DATASET})",
+    )
+    train.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="force the task (default: inferred from the target column)",
+    )
+    train.add_argument(
+        "--model",
+        choices=["logreg", "mlp"],
+        help="logistic regression or a neural network (default: logreg for classification, "
+        "mlp for regression)",
+    )
+    hidden = ",".join(map(str, default("mlp", "hidden")))
+    train.add_argument(
+        "--hidden",
+        type=to.layer_sizes,
+        metavar="N,N,...",
+        help=f"hidden layer sizes of the mlp, e.g. 64,32 (default: {hidden})",
+    )
+    train.add_argument(
+        "--activation",
+        choices=choices("activation"),
+        help=f"hidden activation of the mlp (default: {default('mlp', 'activation')})",
+    )
+    train.add_argument(
+        "--solver",
+        choices=choices("solver"),
+        help="gd: the lecture's gradient descent; lbfgs: SciPy's L-BFGS-B; the others: mlp "
+        f"only (default: {_per_model('solver')})",
+    )
+    train.add_argument(
+        "--epochs",
+        type=to.whole_number,
+        metavar="N",
+        help=f"most epochs (default: {_per_model('epochs')})",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=to.batch_size,
+        metavar="N",
+        help="examples per mini-batch of the mlp, 'full', or 'auto': min(200, m) "
+        f"(default: {default('mlp', 'batch_size')})",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=to.learning_rate,
+        metavar="RATE",
+        help="step size: a positive number, or 'auto' for logreg's gd "
+        f"(default: {_per_model('learning_rate')})",
+    )
+    for flag, option, kind, what in (
+        ("--alpha", "alpha", "mlp", "L2 penalty of the mlp"),
+        ("--C", "C", "logreg", "inverse L2 penalty of logreg, as in scikit-learn"),
+        ("--dropout", "dropout", "mlp", "dropout rate of the mlp's hidden layers"),
+    ):
+        default_value = default(kind, option)
+        train.add_argument(
+            flag, dest=option, type=to.number, help=f"{what} (default: {default_value})"
+        )
+    train.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="stop the mlp when the validation loss stops improving; keep the best epoch",
+    )
+    train.add_argument(
+        "--validation-fraction",
+        type=to.fraction,
+        metavar="F",
+        help="share of rows held out for validation "
+        f"(default: {TRAIN_DEFAULTS['validation_fraction']})",
+    )
+    train.add_argument("--seed", type=int, help=f"random seed (default: {TRAIN_DEFAULTS['seed']})")
+    train.add_argument(
+        "--dtype",
+        choices=choices("dtype"),
+        help=f"precision of training (default: {_per_model('dtype')})",
+    )
+    for role in ("drop", "categorical", "numeric"):
+        train.add_argument(
+            f"--{role}",
+            type=to.names,
+            action="extend",
+            default=[],
+            metavar="COL[,COL...]",
+            help=f"treat these columns as {role if role != 'drop' else 'to be dropped'}",
+        )
+    train.add_argument(
+        "--out",
+        metavar="FOLDER",
+        help="run folder to write (default: a new runs/<timestamp>); refused if it holds an "
+        "earlier run, unless --overwrite",
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train into an --out folder that holds an earlier run: its model, checkpoint, "
+        "metrics and pictures are deleted first",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=to.non_negative_int,
+        default=10,
+        metavar="N",
+        help="write RUN/checkpoint.npz every N epochs, to resume after a crash or Ctrl-C; 0: "
+        "never (default: %(default)s; not for lbfgs)",
+    )
+    train.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue the run in folder RUN from its checkpoint; ends with the same model as "
+        "an uninterrupted run. DATA and options left out are the run's; any given must equal "
+        "the run's (refused otherwise)",
+    )
+    train.add_argument("--json", action="store_true", help="print one JSON object as the result")
+    train.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
+
+
+def _add_model_commands(commands, common) -> None:
+    """``predict``, ``evaluate`` and ``summary``: the commands that read a trained model."""
+    predict = commands.add_parser(
+        "predict",
+        parents=[common],
+        help="predict each row of a file with a trained model",
+        description="Predict each row of DATA with MODEL (a run folder or its model.npz). "
+        "Keeps the id column when the training data had one.",
+    )
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
+    predict.add_argument("--proba", action="store_true", help="add each class's probability")
+    predict.add_argument(
+        "--no-escape-formulas",
+        action="store_true",
+        help="write text cells that start with = + - @, a tab or a carriage return as they are "
+        "(by default they get a leading single quote, so spreadsheets do not run them as "
+        "formulas)",
+    )
+    predict.add_argument("--quiet", action="store_true", help="no notes on stderr")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        parents=[common],
+        help="score a model on a labelled file",
+        description="Score MODEL on DATA, which must hold the target column.",
+    )
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data", metavar="DATA")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    summary = commands.add_parser(
+        "summary", parents=[common], help="show a model's column roles and layer shapes"
+    )
+    summary.add_argument("model", metavar="MODEL")
