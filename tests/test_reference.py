@@ -7,7 +7,7 @@ from conftest import as_xp, numpy_of
 from vectorlearn import LogisticRegression
 from vectorlearn.core.network import Network
 from vectorlearn.core.optimizers import GradientDescent
-from vectorlearn.core.training import train
+from vectorlearn.core.training import TrainConfig, train
 from vectorlearn.reference import chain_rule_factors, sigmoid, train_dict_sgd, train_loop_gd
 
 
@@ -47,11 +47,13 @@ def test_train_dict_sgd_equals_vectorized_per_example_update(xp):
         as_xp(xp, X.T),
         as_xp(xp, y[np.newaxis, :]),
         optimizer=GradientDescent(0.1),
-        rng=np.random.default_rng(0),
-        batch_size=1,
-        shuffle=False,
-        max_epochs=5,
-        n_iter_no_change=None,
+        config=TrainConfig(
+            rng=np.random.default_rng(0),
+            batch_size=1,
+            shuffle=False,
+            max_epochs=5,
+            n_iter_no_change=None,
+        ),
     )
     assert history.n_epochs == 5
     np.testing.assert_allclose(numpy_of(W[0]).ravel(), [weights[k] for k in names], atol=1e-10)

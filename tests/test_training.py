@@ -6,14 +6,16 @@ import numpy as np
 import pytest
 from conftest import as_xp, numpy_of
 
+from vectorlearn.core.lbfgs import train_lbfgs
 from vectorlearn.core.network import Network
 from vectorlearn.core.optimizers import BarzilaiBorwein, GradientDescent
 from vectorlearn.core.training import (
+    Hooks,
+    TrainConfig,
     TrainingDiverged,
     lipschitz_learning_rate,
     minibatches,
     train,
-    train_lbfgs,
 )
 
 
@@ -31,19 +33,9 @@ def test_train_and_lbfgs_agree_across_namespaces(xp):
     for name, ns in [("numpy", np), ("xp", xp)]:
         Xs, Ys = (X, Y) if ns is np else (as_xp(xp, X), as_xp(xp, Y))
         W, B = net.init_params(None, ns, ns.float64)
-        W1, B1, _ = train(
-            net,
-            W,
-            B,
-            Xs,
-            Ys,
-            optimizer=GradientDescent(0.3),
-            rng=np.random.default_rng(0),
-            batch_size=16,
-            max_epochs=20,
-            l2=0.01,
-        )
-        W2, B2, _ = train_lbfgs(net, W, B, Xs, Ys, l2=0.01)
+        config = TrainConfig(batch_size=16, max_epochs=20, l2=0.01, rng=np.random.default_rng(0))
+        W1, B1, _ = train(net, W, B, Xs, Ys, optimizer=GradientDescent(0.3), config=config)
+        W2, B2, _ = train_lbfgs(net, W, B, Xs, Ys, config=TrainConfig(max_epochs=100, l2=0.01))
         results[name] = [numpy_of(a) for a in W1 + B1 + W2 + B2]
     for a, b in zip(results["numpy"], results["xp"]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
@@ -64,17 +56,8 @@ def test_gradient_descent_decreases_the_cost_with_the_lipschitz_step():
     net = Network((3, 1), head="sigmoid")
     step = lipschitz_learning_rate(net, X)
     W, B = net.init_params(None, np, np.float64)
-    _, _, history = train(
-        net,
-        W,
-        B,
-        X,
-        Y,
-        optimizer=GradientDescent(step),
-        rng=np.random.default_rng(0),
-        max_epochs=50,
-        n_iter_no_change=None,
-    )
+    config = TrainConfig(max_epochs=50, n_iter_no_change=None)
+    _, _, history = train(net, W, B, X, Y, optimizer=GradientDescent(step), config=config)
     assert all(b <= a + 1e-15 for a, b in zip(history.loss, history.loss[1:]))
 
 
@@ -82,20 +65,10 @@ def test_barzilai_borwein_reaches_the_lbfgs_optimum():
     X, Y = _binary(seed=3)
     net = Network((3, 1), head="sigmoid")
     W0, B0 = net.init_params(None, np, np.float64)
-    W1, B1, h1 = train(
-        net,
-        W0,
-        B0,
-        X,
-        Y,
-        optimizer=BarzilaiBorwein(lipschitz_learning_rate(net, X, l2=0.05)),
-        rng=np.random.default_rng(0),
-        l2=0.05,
-        max_epochs=500,
-        n_iter_no_change=None,
-        gtol=1e-9,
-    )
-    W2, B2, _ = train_lbfgs(net, W0, B0, X, Y, l2=0.05, tol=1e-10)
+    optimizer = BarzilaiBorwein(lipschitz_learning_rate(net, X, l2=0.05))
+    config = TrainConfig(l2=0.05, max_epochs=500, n_iter_no_change=None, gtol=1e-9)
+    W1, B1, h1 = train(net, W0, B0, X, Y, optimizer=optimizer, config=config)
+    W2, B2, _ = train_lbfgs(net, W0, B0, X, Y, config=TrainConfig(l2=0.05, tol=1e-10))
     assert h1.converged
     np.testing.assert_allclose(W1[0], W2[0], atol=1e-7)
 
@@ -106,7 +79,7 @@ def test_divergence_raises_with_the_epoch_and_keeps_finite_weights():
     net = Network((3, 4, 1), activation="identity", head="identity")
     W, B = net.init_params(np.random.default_rng(0), np, np.float64)
     with pytest.raises(TrainingDiverged, match="epoch 1.*smaller learning rate") as info:
-        train(net, W, B, X, Y, optimizer=GradientDescent(1.0), rng=np.random.default_rng(0))
+        train(net, W, B, X, Y, optimizer=GradientDescent(1.0))
     assert all(np.all(np.isfinite(w)) for w in info.value.W)
 
 
@@ -120,16 +93,9 @@ def test_callback_can_stop_training_and_sees_every_epoch():
         seen.append(info["epoch"])
         return info["epoch"] == 4
 
+    config, hooks = TrainConfig(max_epochs=100), Hooks(callbacks=[callback])
     _, _, history = train(
-        net,
-        W,
-        B,
-        X,
-        Y,
-        optimizer=GradientDescent(0.1),
-        rng=np.random.default_rng(0),
-        callbacks=[callback],
-        max_epochs=100,
+        net, W, B, X, Y, optimizer=GradientDescent(0.1), config=config, hooks=hooks
     )
     assert seen == [1, 2, 3, 4] and history.n_epochs == 4
     assert all(math.isfinite(v) for v in history.loss)

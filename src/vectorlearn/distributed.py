@@ -19,12 +19,14 @@ Without a client, ``fit`` on Dask arrays starts a LocalCluster and keeps it for 
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
 from .core.network import add_penalty
-from .core.training import train
+from .core.stability import gram_times
+from .core.training import Epoch, InMemory, descend, train
 
 _local_client = None
 
@@ -61,8 +63,9 @@ def default_client():
 class DaskBlocks:
     """``X``, ``Y``, ``S`` as row blocks persisted on a cluster; ``shape`` is ``(n_0, m)``.
 
-    Build one with :meth:`prepare`. It is "remote data" for the core's training loop (see
-    ``vectorlearn.core.training.is_remote``).
+    Built by :meth:`build` from checked Dask arrays (the estimators check and encode them in
+    ``vectorlearn.estimators._data.prepare``). It is training data for the core's loop (the
+    ``Batches`` protocol of ``vectorlearn.core.training``): each epoch runs where the blocks live.
     """
 
     def __init__(self, client, blocks, m, n, dtype, n_outputs):
@@ -72,48 +75,18 @@ class DaskBlocks:
 
     # ---- building -------------------------------------------------------------------------------
     @classmethod
-    def prepare(cls, estimator, X, y, sample_weight=None, class_weight=None):
-        """Validate ``X`` (a Dask array, rows of examples) and ``y`` on the cluster; encode the
-        targets and weights block by block as ``estimator`` encodes them in memory.
-
-        Sets ``n_features_in_`` (and ``classes_`` for a classifier) on ``estimator``. Returns
-        ``(data, head, total_weight)``.
-        """
-        import dask
-        import dask.array as da
-
+    def build(cls, X, y, sample_weight, dtype, encode, n_outputs, classes=None, class_factors=None):
+        """Persist the row blocks of ``X`` (m, n) with their targets ``encode(y_b)`` (n_L, m_b)
+        and example weights, scaled to mean 1 over all blocks as in memory. Returns
+        ``(data, total_weight)``."""
         client = default_client()
-        X = _as_rows(X, "X")
-        dtype = estimator._dtype() or (np.float32 if X.dtype == np.float32 else np.float64)
-        X = X.astype(dtype)
-        y = _aligned(y, X, "y")
-        finite, labels = dask.compute(
-            da.isfinite(X).all(),
-            da.unique(y) if _is_classifier(estimator) else None,
-        )
-        if not finite:
-            raise ValueError(
-                "Input X contains NaN or infinity. Impute missing values first, e.g. with "
-                "dask_ml.impute.SimpleImputer."
-            )
-        estimator.n_features_in_ = int(X.shape[1])
-        if hasattr(estimator, "feature_names_in_"):
-            del estimator.feature_names_in_
-        if labels is not None:  # classes_ and the head, from the labels alone
-            _, head = estimator._encode_targets(np.asarray(labels), dtype)
-            classes = estimator.classes_
-        else:
-            estimator._y_ndim = y.ndim
-            head, classes = "identity", None
-        class_factors = _class_factors(class_weight, classes, y)
-
         x_blocks = client.compute(list(X.to_delayed().ravel()))
         y_blocks = client.compute(list(y.to_delayed().ravel()))
         w_blocks = (
             [None] * len(x_blocks)
             if sample_weight is None
             else client.compute(
-                list(_aligned(sample_weight, X, "sample_weight").to_delayed().ravel())
+                list(rows_like(sample_weight, X, "sample_weight").to_delayed().ravel())
             )
         )
         weighted = sample_weight is not None or class_factors is not None
@@ -122,7 +95,7 @@ class DaskBlocks:
             x_blocks,
             y_blocks,
             w_blocks,
-            estimator=estimator,
+            encode=encode,
             dtype=dtype,
             classes=classes,
             class_factors=class_factors,
@@ -137,14 +110,61 @@ class DaskBlocks:
             )
         if weighted:  # S: weights scaled to mean 1 over all blocks, as in memory
             encoded = client.map(_scale_weights, encoded, factor=m / total, pure=False)
-        n_out = 1 if head != "softmax" else len(classes)
-        if head == "identity":
+        return cls(client, encoded, m, int(X.shape[1]), dtype, n_outputs), total
+
+    @classmethod
+    def prepare(cls, estimator, X, y, sample_weight=None, class_weight=None):
+        """``(data, head, total_weight)`` for ``estimator`` (its dtype and kind), without the
+        estimators' checks and without setting anything on it (for benchmarks)."""
+        import dask.array as da
+        from sklearn.base import is_classifier
+
+        dtype = np.float32 if X.dtype == np.float32 else np.float64
+        dtype = np.dtype(getattr(estimator, "dtype", None) or dtype).type
+        X = X.rechunk({1: -1}).astype(dtype)
+        y = rows_like(y, X, "y")
+        if is_classifier(estimator):
+            classes = np.unique(da.unique(y).compute())
+            head = "sigmoid" if len(classes) == 2 else "softmax"
+            encode = partial(_labels_to_Y, dtype=dtype, classes=classes)
+            n_out = 1 if len(classes) == 2 else len(classes)
+        else:
+            head, classes = "identity", None
+            encode = partial(_values_to_Y, dtype=dtype)
             n_out = 1 if y.ndim == 1 else int(y.shape[1])
-        data = cls(client, encoded, m, int(X.shape[1]), dtype, n_out)
+        factors = None
+        if isinstance(class_weight, dict) and classes is not None:
+            factors = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+        data, total = cls.build(X, y, sample_weight, dtype, encode, n_out, classes, factors)
         return data, head, total
 
-    # ---- what the core asks of remote data ------------------------------------------------------
-    def cost_and_gradients(self, network, W, B, l2):
+    # ---- what the core's loop asks of training data ---------------------------------------------
+    def check(self, network) -> None:
+        """A ValueError unless the blocks hold the network's inputs and outputs."""
+        n = network.sizes
+        if self.shape[0] != n[0] or self.n_outputs != n[-1]:
+            raise ValueError(
+                f"the Dask blocks hold X (n_0, m) = {self.shape} and Y with {self.n_outputs} "
+                f"rows, but the network has n_0 = {n[0]} and n_L = {n[-1]}"
+            )
+
+    def epoch(self, network, W, B, optimizer, config, should_stop=None):
+        """One epoch: a full-batch step (costs and gradients summed over the blocks), or
+        mini-batches block after block (see :meth:`train_epoch`)."""
+        if config.batch_size is None or config.batch_size >= self.shape[1]:
+            if config.dropout:
+                raise ValueError(
+                    "dropout on Dask data needs mini-batches: set batch_size below the number "
+                    "of examples, or dropout=0"
+                )
+            J, dW, dB = self.cost_and_gradients(network, W, B, config.l2)
+            W, B, stationary = descend(optimizer, W, B, dW, dB, config.gtol)
+            stopped = should_stop is not None and should_stop()
+            return Epoch(W, B, J * self.shape[1], stopped, stationary)
+        W, B, total = self.train_epoch(network, W, B, optimizer, config)
+        return Epoch(W, B, total, False, False)
+
+    def cost_and_gradients(self, network, W, B, l2=0.0):
         """Full-batch ``J``, ``dW``, ``dB``: each block's sums, added up, divided by ``m``."""
         params = self.client.scatter((W, B), broadcast=True, hash=False)
         parts = self.client.gather(
@@ -157,45 +177,39 @@ class DaskBlocks:
         J, dW = add_penalty(np.asarray(J), dW, W, l2)
         return J, dW, dB
 
-    def gram_times(self, S, v, v_b):
+    def gram_times(self, v, v_b):
         """``X1 diag(S) X1^T [v; v_b]`` summed over the blocks (for the Lipschitz step)."""
         parts = self.client.gather(self.client.map(_block_gram, self.blocks, v=v, v_b=v_b))
         return sum(p[0] for p in parts), float(sum(p[1] for p in parts))
 
-    def train_epoch(self, network, W, B, optimizer, rng, *, batch_size, l2, dropout, shuffle):
+    def train_epoch(self, network, W, B, optimizer, config):
         """One epoch of mini-batches, block after block in a random order; each block's task
         starts from the previous one's weights and optimizer state. Returns ``W, B, cost sum``."""
-        order = rng.permutation(len(self.blocks)) if shuffle else np.arange(len(self.blocks))
+        rng, n_blocks = config.rng, len(self.blocks)
+        order = rng.permutation(n_blocks) if config.shuffle else np.arange(n_blocks)
         state = (W, B, optimizer, 0.0)
         for k in order:
             seed = int(rng.integers(2**63 - 1))
+            block_config = replace(
+                config, max_epochs=1, n_iter_no_change=None, early_stopping=False, verbose=0,
+                rng=np.random.default_rng(seed),
+            )  # fmt: skip
             state = self.client.submit(
-                _train_block,
-                state,
-                self.blocks[k],
-                network=network,
-                seed=seed,
-                batch_size=batch_size,
-                l2=l2,
-                dropout=dropout,
-                shuffle=shuffle,
+                _train_block, state, self.blocks[k], network=network, config=block_config,
                 pure=False,
-            )
+            )  # fmt: skip
         W, B, trained, total = state.result()
         optimizer.__dict__.update(trained.__dict__)  # the caller's optimizer keeps the state
         return W, B, total
 
 
-# ---- tasks that run on the workers -------------------------------------------------------------
-def _encode_block(X_b, y_b, w_b, *, estimator, dtype, classes, class_factors):
+# ---- tasks that run on the workers --------------------------------------------------------------
+def _encode_block(X_b, y_b, w_b, *, encode, dtype, classes, class_factors):
     # (m_b, n): rows contiguous, and aligned (blocks rebuilt from the network may not be, and
     # NumPy's matrix product runs without BLAS, about 20 times slower, on unaligned memory)
     X_b = np.require(X_b, dtype=dtype, requirements=["C", "A"])
     y_b = np.asarray(y_b)
-    if classes is not None:
-        Y_b, _ = estimator._encode_targets(y_b, dtype, classes=classes)
-    else:
-        Y_b = y_b.reshape(y_b.shape[0], -1).astype(dtype).T
+    Y_b = encode(y_b)  # (n_L, m_b)
     weights = None if w_b is None else np.asarray(w_b, dtype=dtype)
     if class_factors is not None:
         index = np.searchsorted(classes, y_b)
@@ -204,6 +218,17 @@ def _encode_block(X_b, y_b, w_b, *, estimator, dtype, classes, class_factors):
         raise ValueError("Negative values in data passed to `sample_weight`.")
     S_b = None if weights is None else np.reshape(weights, (1, -1))
     return X_b, Y_b, S_b
+
+
+def _labels_to_Y(y_b, dtype, classes):
+    index = np.searchsorted(classes, y_b)
+    if len(classes) == 2:
+        return (index == 1).astype(dtype)[np.newaxis, :]  # (1, m_b)
+    return (index[:, np.newaxis] == np.arange(len(classes))).astype(dtype).T  # (k, m_b)
+
+
+def _values_to_Y(y_b, dtype):
+    return y_b.reshape(y_b.shape[0], -1).astype(dtype).T  # (k, m_b)
 
 
 def _weight_sum(block):
@@ -225,52 +250,21 @@ def _block_sums(block, params, network):
 
 
 def _block_gram(block, v, v_b):
-    from .core.training import gram_times
-
     X_b, _, S_b = block
     return gram_times(X_b.T, S_b, v, v_b)
 
 
-def _train_block(state, block, *, network, seed, batch_size, l2, dropout, shuffle):
+def _train_block(state, block, *, network, config):
     W, B, optimizer, total = state
     X_b, Y_b, S_b = block
     W, B, history = train(
-        network,
-        W,
-        B,
-        X_b.T,
-        Y_b,
-        S=S_b,
-        l2=l2,
-        optimizer=optimizer,
-        rng=np.random.default_rng(seed),
-        batch_size=batch_size,
-        max_epochs=1,
-        shuffle=shuffle,
-        n_iter_no_change=None,
-        dropout=dropout,
+        network, W, B, InMemory(X_b.T, Y_b, S_b), optimizer=optimizer, config=config
     )
     return W, B, optimizer, total + history.loss[0] * X_b.shape[0]
 
 
-# ---- helpers -------------------------------------------------------------------------------------
-def _is_classifier(estimator) -> bool:
-    return hasattr(estimator, "predict_proba")
-
-
-def _as_rows(X, name):
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2D Dask array for {name}, got {X.ndim}D")
-    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"{name} must hold numbers, not {X.dtype}")
-    if len(X.chunks[1]) > 1:
-        X = X.rechunk({1: -1})  # blocks of whole rows
-    if any(math.isnan(c) for c in X.chunks[0]):
-        raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() first")
-    return X
-
-
-def _aligned(a, X, name):
+# ---- helpers ------------------------------------------------------------------------------------
+def rows_like(a, X, name):
     """``a`` (a Dask array, or NumPy) as a Dask array chunked like ``X``'s rows."""
     import dask.array as da
 
@@ -283,17 +277,3 @@ def _aligned(a, X, name):
         )
     chunks = (X.chunks[0],) + ((-1,) if a.ndim == 2 else ())
     return a.rechunk(chunks)
-
-
-def _class_factors(class_weight, classes, y):
-    """One weight per class, in the order of ``classes``, or None."""
-    if class_weight is None or classes is None:
-        return None
-    if class_weight == "balanced":
-        import dask.array as da
-
-        labels, counts = da.unique(y, return_counts=True)
-        labels, counts = labels.compute(), counts.compute()
-        counts = counts[np.searchsorted(labels, classes)]
-        return counts.sum() / (len(classes) * counts.astype(np.float64))
-    return np.array([float(class_weight.get(c, 1.0)) for c in classes])

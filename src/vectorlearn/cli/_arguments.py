@@ -68,3 +68,7 @@ def layer_sizes(text: str) -> tuple[int, ...]:
 def names(text: str) -> list[str]:
     """``a, b,`` -> ``["a", "b"]``."""
     return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped training; the model so far is saved (exit status 130)."""

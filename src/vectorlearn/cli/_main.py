@@ -8,15 +8,12 @@ import os
 import sys
 
 from .. import report
+from ._arguments import Interrupted
 from ._parser import build_parser
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for `cat big | head -1`
-
-
-class Interrupted(Exception):
-    """Ctrl-C stopped training; the model so far is saved (exit status 130)."""
 
 
 def main(argv=None) -> int:

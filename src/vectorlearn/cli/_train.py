@@ -16,7 +16,7 @@ from .._files import atomic_write
 from ..estimators._base import TrainingInterrupted
 from ..persist import save
 from ._data import prepare
-from ._main import Interrupted
+from ._arguments import Interrupted
 from ._options import fill_defaults
 from ._progress import Progress, note
 from ._run_file import read_run_file, take_stored_options, write_run_file

@@ -36,18 +36,22 @@ from .activations import ACTIVATIONS, Activation, sigmoid
 from .backend import gpu_namespace, namespace, to_numpy
 from .heads import HEADS, Head, cost_and_dK, softmax
 from .layers import dense_backward, dense_forward
+from .lbfgs import train_lbfgs
 from .network import Network, add_penalty, make_dropout_masks
 from .optimizers import OPTIMIZERS, Adam, BarzilaiBorwein, GradientDescent, Momentum, Optimizer
 from .schedules import SCHEDULES, make_schedule
+from .stability import lipschitz_learning_rate
 from .training import (
+    Batches,
     History,
+    Hooks,
+    InMemory,
     LoopState,
+    TrainConfig,
     TrainingDiverged,
     data_cost,
-    lipschitz_learning_rate,
     minibatches,
     train,
-    train_lbfgs,
 )
 
 __all__ = [
@@ -58,13 +62,17 @@ __all__ = [
     "Activation",
     "Adam",
     "BarzilaiBorwein",
+    "Batches",
     "GradientDescent",
     "Head",
     "History",
+    "Hooks",
+    "InMemory",
     "LoopState",
     "Momentum",
     "Network",
     "Optimizer",
+    "TrainConfig",
     "TrainingDiverged",
     "add_penalty",
     "cost_and_dK",

@@ -121,12 +121,41 @@ class Network:
         ``J = sum(S * L) / m + (l2 / 2) * sum_l ||W_l||^2``; intercepts are not penalized, so the
         penalty adds ``l2 * W_l`` to each ``dW_l`` only.
         """
+        self.check_shapes(W, B, X, Y, S)
         xp = namespace(X, *W)
         K, cache = self.forward(W, B, X, masks)  # K: (n_L, m)
         J, dK = cost_and_dK(HEADS[self.head], K, Y, S, xp)
         dW, dB = self.backward(dK, W, cache, masks)
         J, dW = add_penalty(J, dW, W, l2)
         return J, dW, dB
+
+    def check_shapes(self, W, B, X=None, Y=None, S=None) -> None:
+        """Raise a ValueError naming the first array whose shape is not the network's.
+
+        Shapes only, no pass over the data (``W`` None: the data alone): ``W_l``
+        (n_{l-1}, n_l), ``B_l`` (n_l, 1), ``X`` (n_0, m), ``Y`` (n_L, m), ``S`` (1, m).
+        Broadcasting would otherwise train on a ``Y`` of shape (m, 1) without a word, and turn
+        ``W`` (3, 1) into (3, m).
+
+        >>> Network((3, 1)).check_shapes([np.zeros((3, 1))], [np.zeros((1, 1))],
+        ...                              np.zeros((3, 5)), np.zeros((5, 1)))
+        Traceback (most recent call last):
+        ValueError: Y must be (n_L, m) = (1, 5), got (5, 1)
+        """
+        L, n = self.n_layers, self.sizes
+        if W is not None:  # None: check the data alone
+            if len(W) != L or len(B) != L:
+                raise ValueError(f"W and B must hold L = {L} arrays each, got {len(W)}, {len(B)}")
+            for l in range(1, L + 1):
+                _expect(W[l - 1], f"W_{l}", f"(n_{l - 1}, n_{l})", (n[l - 1], n[l]))
+                _expect(B[l - 1], f"B_{l}", f"(n_{l}, 1)", (n[l], 1))
+        if X is None:
+            return
+        if len(X.shape) != 2 or X.shape[0] != n[0]:
+            raise ValueError(f"X must be (n_0, m) = ({n[0]}, m), got {tuple(X.shape)}")
+        m = X.shape[1]
+        _expect(Y, "Y", "(n_L, m)", (n[-1], m))
+        _expect(S, "S", "(1, m)", (1, m))
 
     def predict(self, W, B, X):
         """Return the output ``H = out(K_L)`` (n_L, m), without dropout."""
@@ -228,6 +257,13 @@ def make_dropout_masks(network: Network, rate: float, m: int, rng, X):
         M = (rng.random((n_l, m)) < keep) / keep  # (n_l, m)
         masks.append(like(M, X))
     return masks
+
+
+def _expect(A, name: str, symbols: str, shape: tuple) -> None:
+    """Raise ``ValueError("Y must be (n_L, m) = (1, 5), got (5, 1)")`` unless ``A`` (if not
+    None) has ``shape``."""
+    if A is not None and tuple(A.shape) != shape:
+        raise ValueError(f"{name} must be {symbols} = {shape}, got {tuple(A.shape)}")
 
 
 def _dtype(xp, dtype):

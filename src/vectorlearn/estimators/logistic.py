@@ -13,12 +13,17 @@ from .. import _params as p
 from ..core.backend import device, move, namespace
 from ..core.network import Network
 from ..core.optimizers import BarzilaiBorwein, GradientDescent
-from ..core.training import TrainingDiverged, lipschitz_learning_rate
-from ._base import ClassifierTargets, NetworkEstimator, raise_if_interrupted, validate_params
+from ..core.stability import lipschitz_learning_rate
+from ..core.training import TrainConfig, TrainingDiverged
+from ._base import ClassifierTargets, NetworkEstimator
+from ._fitting import FitRequest, fit_network
 
 
 class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
     """Logistic regression (binary and multinomial) on vectorlearn's vectorized core.
+
+    ``solver="lbfgs"`` with a numeric ``learning_rate`` (a step size only ``"gd"`` takes) is
+    refused with a ValueError naming it.
 
     Parameters
     ----------
@@ -59,6 +64,7 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
     n_features_in_, feature_names_in_ : as in scikit-learn
     """
 
+    _warm_start_checks_features = False  # warm_start with other features starts afresh
     _parameter_constraints = {
         "penalty": p.one_of("l2", None),
         "C": p.real(0, low_open=True),
@@ -120,66 +126,59 @@ class LogisticRegression(ClassifierTargets, ClassifierMixin, NetworkEstimator):
         ``checkpoint_every`` epochs (solver "gd"); ``resume=PATH`` continues from one, ending
         with the same weights as an uninterrupted run.
         """
-        validate_params(self)
-        warm = self.warm_start and hasattr(self, "coef_")
+        request = FitRequest(
+            sample_weight, self.class_weight, validation_data, callbacks, checkpoint,
+            checkpoint_every, resume,
+        )  # fmt: skip
+        return fit_network(self, X, y, request)
+
+    # ---- what fit_network asks ------------------------------------------------------------
+    def _begin(self, data, rng, warm: bool, partial: bool):
+        """The network (no hidden layer) and its starting ``W``, ``B``: the last fit's when
+        ``warm_start`` and the shapes agree, else zeros (the model is convex)."""
+        xp, dev, dtype = namespace(data.like), device(data.like), data.like.dtype
+        network = Network((data.batches.shape[0], data.targets.n_outputs), head=data.targets.head)
         if warm:
-            _, W_prev, B_prev = self._fitted_network()
-        X_cols, Y, S, head, total_weight, template, _ = self._training_data(
-            X, y, sample_weight, self.class_weight
-        )  # X_cols: (n, m), on its device (or row blocks on a Dask cluster)
-        xp, dev, dtype = namespace(template), device(template), template.dtype
-        n_out = Y.shape[0] if Y is not None else X_cols.n_outputs
-        network = Network((X_cols.shape[0], n_out), head=head)
-        if warm and tuple(W_prev[0].shape) == network.sizes:
-            W, B = [move(W_prev[0], xp, dev, dtype)], [move(B_prev[0], xp, dev, dtype)]
-        else:
-            W, B = network.init_params(None, xp, dtype, dev)  # zeros: the model is convex
-        l2 = 0.0 if self.penalty is None else 1.0 / (self.C * total_weight)
+            _, W, B = self._fitted_network()
+            if tuple(W[0].shape) == network.sizes:
+                return network, [move(W[0], xp, dev, dtype)], [move(B[0], xp, dev, dtype)]
+        return (network, *network.init_params(None, xp, dtype, dev))
+
+    def _solver(self, network, data, rng, partial: bool):
+        """The optimizer (None for L-BFGS), the loop's settings and no schedule."""
+        l2 = 0.0 if self.penalty is None else 1.0 / (self.C * data.total_weight)
         optimizer = None
-        if self.solver == "gd":
-            if self.learning_rate == "auto":
-                optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, X_cols, S, l2))
-            else:
-                optimizer = GradientDescent(self.learning_rate)
-        validation = self._validation_columns(validation_data, template)
-        try:
-            W, B, history = self._run_solver(
-                network,
-                W,
-                B,
-                X_cols,
-                Y,
-                S,
-                l2,
-                optimizer=optimizer,
-                rng=None,
-                callbacks=callbacks,
-                like=template,
-                persistence=(checkpoint, checkpoint_every, resume),
-                shuffle=False,
-                n_iter_no_change=None,
-                gtol=self.tol,
-                validation=validation,
-                scorer=self._scorer(network, validation),
-            )
-        except TrainingDiverged as error:
-            if not error.penalty:
-                raise
-            raise TrainingDiverged(  # name the parameter that sets the penalty, 1 / C
-                error.epoch,
-                None,
-                error.W,
-                error.B,
-                error.penalty,
-                setting=f"C={self.C:g} is so small (the penalty is 1 / C)",
-                fix="a larger C",
-            ) from None
+        if self.solver == "gd" and self.learning_rate == "auto":
+            optimizer = BarzilaiBorwein(lipschitz_learning_rate(network, data.batches, l2=l2))
+        elif self.solver == "gd":
+            optimizer = GradientDescent(self.learning_rate)
+        gtol = self.tol if self.solver == "gd" else None
+        config = TrainConfig(
+            max_epochs=self.max_iter, batch_size=None, shuffle=False, l2=l2, tol=self.tol,
+            n_iter_no_change=None, gtol=gtol, verbose=self.verbose,
+        )  # fmt: skip
+        return optimizer, config, None
+
+    def _lbfgs_refuses(self) -> dict:
+        return {"learning_rate": self.learning_rate != "auto"}
+
+    def _diverged(self, error: TrainingDiverged) -> TrainingDiverged:
+        """The divergence error, naming ``C`` when the penalty (1 / C) is to blame."""
+        if not error.penalty:
+            return error
+        return TrainingDiverged(
+            error.epoch,
+            None,
+            error.W,
+            error.B,
+            error.penalty,
+            setting=f"C={self.C:g} is so small (the penalty is 1 / C)",
+            fix="a larger C",
+        )
+
+    def _store(self, network, W, B):
         self.coef_ = W[0].T  # (n_out, n_features), on the training data's device
         self.intercept_ = B[0][:, 0]  # (n_out,)
-        self.validation_loss_curve_ = history.validation_loss if validation else None
-        self.validation_scores_ = history.validation_score if validation else None
-        raise_if_interrupted(self, history)
-        return self
 
     def _fitted_network(self):
         """The network and its ``W``, ``B`` lists, in the fitted arrays' namespace and device."""

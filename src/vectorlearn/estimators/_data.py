@@ -1,0 +1,334 @@
+"""One preparation of the data: NumPy (and lists, pandas), device arrays (PyTorch, CuPy,
+array-api-strict) or Dask, checked once with one set of messages, in the core's layout.
+
+Targets are encoded by pure functions (:func:`encode_targets` returns the classes and the shape
+of ``y``; it sets nothing): only ``fit`` and ``partial_fit``'s first call store them as fitted
+attributes, and validation data never does. Like scikit-learn's ``validate_data``,
+:func:`check_inputs` with ``reset=True`` records ``n_features_in_`` (and
+``feature_names_in_``), for ``fit`` only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import partial
+
+import numpy as np
+from sklearn.base import is_classifier, is_regressor
+from sklearn.utils.validation import validate_data
+
+from ..core.backend import (
+    device,
+    gpu_namespace,
+    is_dask,
+    is_numpy_like,
+    like,
+    move,
+    namespace,
+    numpy_dtype,
+    to_numpy,
+)
+from ..core.training import InMemory, columns
+from ._targets import Targets, encode_labels, encode_targets, encode_values, example_weights
+
+FLOAT_DTYPES = (np.float64, np.float32)
+NO_Y = "no_validation"  # scikit-learn's marker for "validate X alone"
+NOT_FINITE = "Input X contains NaN or infinity. Impute missing values first, e.g. with {}."
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What training needs: ``batches`` (core layout: :class:`InMemory`, or Dask blocks), the
+    targets, the example weights' sum, ``like`` (an empty array with the data's namespace, dtype
+    and device) and ``y`` as NumPy (None on Dask), for a stratified split."""
+
+    batches: object
+    targets: Targets
+    total_weight: float
+    like: object
+    y: np.ndarray | None
+
+    def split(self, train_idx, val_idx):
+        """This data restricted to ``train_idx``, and the validation columns ``val_idx``."""
+        xp, b = namespace(self.like), self.batches
+        validation = tuple(columns(A, val_idx, xp) for A in (b.X, b.Y, b.S))
+        X, Y, S = (columns(A, train_idx, xp) for A in (b.X, b.Y, b.S))
+        m, total = b.shape[1], self.total_weight
+        if S is not None:
+            kept = float(xp.sum(S))
+            total, S = total * kept / m, S * (S.shape[1] / kept)  # mean 1 again
+        else:
+            total *= len(train_idx) / m
+        return replace(self, batches=InMemory(X, Y, S), total_weight=total), validation
+
+
+# ---- X and y ------------------------------------------------------------------------------------
+def check_inputs(estimator, X, y=NO_Y, *, reset: bool):
+    """``X`` as a finite float array (m, n) (and ``y`` as NumPy, when given), or raise clearly.
+
+    NumPy, lists and pandas go through scikit-learn's ``validate_data``; arrays of another
+    namespace (PyTorch, CuPy, array-api-strict) are checked in place and stay on their device.
+    When fitting, ``device="cuda"`` or ``"auto"`` moves NumPy input to a GPU.
+    """
+    fitting = not (isinstance(y, str) and y == NO_Y)
+    multi_output = is_regressor(estimator) or getattr(estimator, "_multilabel_allowed", False)
+    if not is_numpy_like(X):
+        X = _check_device_array(estimator, X, reset=reset, fitting=fitting)
+        if not fitting:
+            return X
+        return X, _check_y(estimator, _check_targets(y, X.shape[0], multi_output), X)
+    dtype = (_dtype(estimator) if fitting else None) or list(FLOAT_DTYPES)
+    # scikit-learn's finiteness check first sums X: huge values of both signs give inf - inf
+    # there, and a RuntimeWarning, before the exact check that follows it
+    quiet = np.errstate(over="ignore", invalid="ignore")
+    try:
+        if not fitting:  # prediction: float64 input predicts in float64
+            with quiet:
+                return aligned(validate_data(estimator, X, reset=reset, dtype=dtype))
+        with quiet:
+            X, y = validate_data(
+                estimator, X, y, reset=reset, dtype=dtype, multi_output=multi_output,
+                y_numeric=False,
+            )  # fmt: skip
+    except ValueError as error:
+        if "could not convert" in str(error) or "dtype='numeric'" in str(error):
+            raise ValueError(
+                f"X must be numeric: {error}. Encode text or category columns first, for "
+                "example with sklearn.preprocessing.OneHotEncoder in a Pipeline."
+            ) from error
+        raise
+    return _to_requested_device(estimator, aligned(X)), _check_y(estimator, y, X)
+
+
+def _check_2d_numbers(X) -> None:
+    """The shape and kind checks that device arrays and Dask arrays share."""
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D array (examples, features), got a {X.ndim}D array instead. "
+            "Reshape your data, e.g. X.reshape(-1, 1) for a single feature."
+        )
+    if X.shape[0] < 1 or X.shape[1] < 1:
+        raise ValueError(f"X has shape {tuple(X.shape)}; it needs at least one example and feature")
+    kind = np.dtype(X.dtype) if is_dask(X) else None
+    if kind is not None and not (np.issubdtype(kind, np.number) or kind == np.bool_):
+        raise TypeError(f"X must hold numbers, not {X.dtype}")
+
+
+def _check_device_array(estimator, X, *, reset: bool, fitting: bool):
+    """The checks scikit-learn would make, done in ``X``'s own namespace and device."""
+    xp = namespace(X)
+    _check_2d_numbers(X)
+    if not xp.isdtype(X.dtype, "real floating"):
+        if not xp.isdtype(X.dtype, ("integral", "bool")):
+            raise TypeError(f"X must hold numbers, not {X.dtype}")
+        X = xp.astype(X, xp.float64)
+    wanted = _dtype(estimator) if fitting else None
+    if wanted is not None:
+        X = xp.astype(X, getattr(xp, np.dtype(wanted).name))
+    if not bool(xp.all(xp.isfinite(X))):
+        raise ValueError(NOT_FINITE.format("sklearn.impute.SimpleImputer in a Pipeline"))
+    _check_n_features(estimator, int(X.shape[1]), reset)
+    return X
+
+
+def _check_n_features(estimator, n: int, reset: bool) -> None:
+    if reset:
+        estimator.n_features_in_ = n
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif n != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+
+
+def _check_targets(y, m: int, multi_output: bool) -> np.ndarray:
+    y = to_numpy(y) if not is_numpy_like(y) else np.asarray(y)
+    if y.ndim == 0 or y.ndim > 2 or (y.ndim == 2 and not multi_output):
+        raise ValueError(f"y should be a 1d array (or 2d for several outputs), got {y.shape}")
+    if y.shape[0] != m:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: [{m}, {y.shape[0]}]"
+        )
+    return y
+
+
+def _check_y(estimator, y, X):
+    """A regressor's targets: numbers, finite, not so large that their squares overflow."""
+    if not is_regressor(estimator):
+        return y
+    try:
+        y = np.asarray(y, dtype=numpy_dtype(X.dtype))
+    except (TypeError, ValueError):
+        raise ValueError(f"{type(estimator).__name__} needs numeric targets y") from None
+    if not np.all(np.isfinite(y)):
+        raise ValueError(
+            "y holds NaN or infinity (or values too large for the training dtype, "
+            f"{numpy_dtype(X.dtype).__name__}); drop or impute those rows"
+        )
+    fix = (
+        "scale the targets, e.g. with sklearn.compose.TransformedTargetRegressor and a "
+        "StandardScaler (the squared error squares them)"
+    )
+    check_scale(y, estimator, "y", fix)
+    return y
+
+
+def _to_requested_device(estimator, X):
+    choice = getattr(estimator, "device", "cpu")
+    if choice == "cpu":
+        return X
+    gpu = gpu_namespace()
+    if gpu is None:
+        if choice == "cuda":
+            raise ValueError(
+                "device='cuda' needs a GPU with PyTorch (CUDA build) or CuPy installed, and "
+                "none was found; use device='cpu' or 'auto'."
+            )
+        return X
+    xp, dev = gpu
+    return move(X, xp, dev)
+
+
+def _dtype(estimator):
+    dtype = getattr(estimator, "dtype", None)
+    return None if dtype is None else np.dtype(dtype).type
+
+
+# ---- the one preparation ------------------------------------------------------------------------
+def prepare(estimator, X, y, sample_weight=None, class_weight=None, *, reset=True, classes=None):
+    """Check ``X``, ``y`` once, encode the targets and weights: a :class:`TrainingData`."""
+    if is_dask(X):
+        return _prepare_dask(estimator, X, y, sample_weight, class_weight, reset)
+    X, y = check_inputs(estimator, X, y, reset=reset)  # X: (m, n)
+    check_scale(X, estimator)
+    targets = encode_targets(estimator, y, numpy_dtype(X.dtype), classes)
+    S, total = example_weights(X, y, sample_weight, class_weight)
+    Y = like(targets.Y, X)  # (n_L, m), on X's namespace, dtype and device
+    return TrainingData(InMemory(X.T, Y, S), targets, total, X[:0, :], y)
+
+
+def validation_columns(estimator, validation_data, data: TrainingData):
+    """``(X_val, y_val)`` -> ``(X_val.T, Y_val)``, encoded with the training data's classes and
+    placed like them; None when there are none. Sets nothing on ``estimator``."""
+    if validation_data is None:
+        return None
+    try:
+        X_val, y_val = validation_data
+    except (TypeError, ValueError):
+        raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+    template = data.like
+    X_val = check_inputs(estimator, X_val, reset=False)
+    check_scale(X_val, estimator, "validation_data's X", dtype=numpy_dtype(template.dtype))
+    X_val = move(X_val, namespace(template), device(template), template.dtype)
+    y_val = to_numpy(y_val) if not is_numpy_like(y_val) else np.asarray(y_val)
+    if X_val.shape[0] != y_val.shape[0]:
+        raise ValueError(
+            f"validation_data holds {X_val.shape[0]} examples but {y_val.shape[0]} targets"
+        )
+    dtype = numpy_dtype(template.dtype)
+    Y_val = encode_targets(estimator, y_val, dtype, classes=data.targets.classes).Y
+    if Y_val.shape[0] != data.targets.n_outputs:
+        raise ValueError(
+            f"validation_data's y has {Y_val.shape[0]} outputs, the training y "
+            f"{data.targets.n_outputs}"
+        )
+    return X_val.T, like(Y_val, template)
+
+
+def _prepare_dask(estimator, X, y, sample_weight, class_weight, reset):
+    """Check a Dask ``X`` (rows of examples) and ``y`` on the cluster, and persist their blocks,
+    encoded as in memory, on the workers (see :class:`vectorlearn.distributed.DaskBlocks`)."""
+    import dask
+    import dask.array as da
+
+    from ..distributed import DaskBlocks, rows_like
+
+    _check_2d_numbers(X)
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})  # blocks of whole rows
+    if any(math.isnan(c) for c in X.chunks[0]):
+        raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
+    dtype = _dtype(estimator) or (np.float32 if X.dtype == np.float32 else np.float64)
+    X, y = X.astype(dtype), rows_like(y, X, "y")
+    classifier = is_classifier(estimator)
+    finite, labels = dask.compute(da.isfinite(X).all(), da.unique(y) if classifier else None)
+    if not finite:
+        raise ValueError(NOT_FINITE.format("dask_ml.impute.SimpleImputer"))
+    _check_n_features(estimator, int(X.shape[1]), reset)
+    if classifier:  # the classes and the head, from the labels alone
+        found = encode_targets(estimator, np.asarray(labels), dtype)
+        encode = partial(encode_labels, dtype=dtype, classes=found.classes)
+        n_out = 1 if found.head == "sigmoid" else found.classes.shape[0]
+        targets = Targets(None, found.head, n_out, found.classes, y.ndim)
+    else:
+        encode = partial(encode_values, dtype=dtype)
+        n_out = 1 if y.ndim == 1 else int(y.shape[1])
+        targets = Targets(None, "identity", n_out, None, y.ndim)
+    factors = _class_factors(class_weight, targets.classes, y)
+    blocks, total = DaskBlocks.build(
+        X, y, sample_weight, dtype, encode, n_out, targets.classes, factors
+    )
+    return TrainingData(blocks, targets, total, np.empty((0, X.shape[1]), dtype), None)
+
+
+def _class_factors(class_weight, classes, y):
+    """One weight per class, in the order of ``classes``, or None."""
+    if class_weight is None or classes is None:
+        return None
+    if class_weight == "balanced":
+        import dask.array as da
+
+        labels, counts = da.unique(y, return_counts=True)
+        labels, counts = labels.compute(), counts.compute()
+        counts = counts[np.searchsorted(labels, classes)]
+        return counts.sum() / (len(classes) * counts.astype(np.float64))
+    return np.array([float(class_weight.get(c, 1.0)) for c in classes])
+
+
+# ---- scale --------------------------------------------------------------------------------------
+def aligned(X: np.ndarray) -> np.ndarray:
+    """``X``, copied if its memory is not aligned for its dtype (arrays rebuilt from a byte
+    stream, as Dask's are, can start at any byte): NumPy's matrix product skips BLAS for
+    unaligned arrays and runs about 20 times slower."""
+    return X if X.flags.aligned else np.require(X, requirements=["A"])
+
+
+def largest(A) -> float:
+    """``max |A|`` as a Python float, without an ``abs(A)`` copy of the data."""
+    xp = namespace(A)
+    return max(float(xp.max(A)), -float(xp.min(A)))
+
+
+def check_scale(A, estimator, what="X", fix=None, dtype=None) -> None:
+    """Refuse training data whose values are too large for the training precision (``dtype``,
+    by default ``A``'s).
+
+    Gradients grow with the features, and every solver squares them (Adam's second moment, the
+    curvature estimates of L-BFGS, Barzilai-Borwein and the automatic learning rate): beyond the
+    square root of the dtype's largest number, about 1.3e154 in float64 and 1.8e19 in float32,
+    those squares overflow and training ends in infinities. ``fix`` replaces the advice to
+    standardize the features.
+    """
+    dtype = numpy_dtype(A.dtype) if dtype is None else dtype
+    limit = math.sqrt(float(np.finfo(dtype).max))
+    big = largest(A)
+    if big <= limit:
+        return
+    if fix is None:
+        fix = (
+            "standardize the features, e.g. with sklearn.preprocessing.StandardScaler in a Pipeline"
+        )
+    if (
+        dtype is np.float32
+        and hasattr(estimator, "dtype")
+        and big <= math.sqrt(np.finfo(np.float64).max)
+    ):
+        fix += ", or train in float64 (dtype='float64')"
+    raise ValueError(
+        f"{what} holds values as large as {big:.3g}, too large to train on in {dtype.__name__}: "
+        f"beyond {limit:.2g}, the square root of its largest number, the gradients' squares "
+        f"overflow; {fix}"
+    )

@@ -1,0 +1,312 @@
+"""What both multi-layer perceptrons share: parameters, the network they build, fitted state.
+
+"The deeper it goes, the more features it can extract": each hidden layer ``A_l = g(W_l^T A_{l-1}
++ B_l)`` builds new features from the last, and the output layer is logistic regression (or
+linear regression) on the deepest ones. ``hidden_layer_sizes=()`` is exactly
+``LogisticRegression``. Fitting itself is ``_fitting.fit_network``; this class answers its
+questions (which network, which weights to start from, which solver settings).
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.model_selection import train_test_split
+
+from .. import _params as p
+from ..core.backend import device, move, namespace, numpy_dtype
+from ..core.network import Network
+from ..core.optimizers import Adam, GradientDescent, Momentum
+from ..core.schedules import make_schedule
+from ..core.training import TrainConfig, TrainingDiverged
+from ._base import NetworkEstimator
+
+ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
+MAX_PARAMETERS = 2**31  # the most weights and intercepts a network may have (see _check_size)
+STATE_COPIES = {"adam": 4, "momentum": 3}  # parameter-sized arrays: W, dW and the state; else 2
+
+
+class BaseMLP(NetworkEstimator):
+    """Shared by both MLPs: parameters, the network, fitted attributes."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": p.Constraint(
+            lambda v: isinstance(v, (tuple, list, numbers.Integral)) and not isinstance(v, bool),
+            "a tuple of positive integers (one per hidden layer; () for none)",
+        ),
+        "activation": p.one_of("relu", "leaky_relu", "tanh", "sigmoid", "logistic", "identity"),
+        "solver": p.one_of("adam", "momentum", "gd", "lbfgs"),
+        "alpha": p.real(0),
+        "batch_size": p.integer(1) | p.one_of("auto", None),
+        "learning_rate": p.one_of("constant", "invscaling", "step", "exponential", "adaptive"),
+        "learning_rate_init": p.real(0, low_open=True),
+        "power_t": p.real(0),
+        "max_iter": p.integer(1),
+        "shuffle": p.boolean,
+        "random_state": p.random_state,
+        "tol": p.real(0),
+        "verbose": p.integer(0) | p.boolean,
+        "warm_start": p.boolean,
+        "momentum": p.real(0, 1),
+        "nesterovs_momentum": p.boolean,
+        "early_stopping": p.boolean,
+        "validation_fraction": p.real(0, 1, low_open=True, high_open=True),
+        "monitor": p.one_of("loss", "score"),
+        "beta_1": p.real(0, 1, high_open=True),
+        "beta_2": p.real(0, 1, high_open=True),
+        "epsilon": p.real(0, low_open=True),
+        "n_iter_no_change": p.integer(1),
+        "dropout": p.real(0, 1, high_open=True),
+        "dtype": p.one_of("float32", "float64", None),
+        "device": p.one_of("cpu", "cuda", "auto"),
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        monitor="loss",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        dropout=0.0,
+        dtype="float32",
+        device="cpu",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.monitor = monitor
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+        self.dtype = dtype
+        self.device = device
+
+    # ---- checks ------------------------------------------------------------------------------
+    def _hidden_sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        for size in sizes:
+            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+                raise ValueError(
+                    f"hidden_layer_sizes must hold positive integers, one per hidden layer; got "
+                    f"{self.hidden_layer_sizes!r}. Use () for no hidden layer."
+                )
+        return tuple(int(s) for s in sizes)
+
+    def _check_size(self, network, dtype) -> None:
+        """Refuse, before allocating anything, a network of more than ``MAX_PARAMETERS`` (2**31)
+        weights and intercepts: with its gradients and the optimizer's state (Adam keeps two
+        moments, momentum a velocity) that is at least 17 GB in float32."""
+        n = network.n_parameters
+        if n <= MAX_PARAMETERS:
+            return
+        itemsize = np.dtype(numpy_dtype(dtype)).itemsize
+        gigabytes = n * itemsize * STATE_COPIES.get(self.solver, 2) / 1e9
+        raise ValueError(
+            f"hidden_layer_sizes={self.hidden_layer_sizes!r} makes a network of {n:,} weights "
+            f"and intercepts (layer sizes {network.sizes}), more than the {MAX_PARAMETERS:,} "
+            f"that {type(self).__name__} trains: with their gradients and the {self.solver} "
+            f"solver's state they need at least {gigabytes:,.1f} GB in "
+            f"{numpy_dtype(dtype).__name__}. Use fewer or smaller hidden layers."
+        )
+
+    def _batch_size(self, m: int) -> int | None:
+        if self.solver == "lbfgs" or self.batch_size is None:
+            return None
+        if self.batch_size == "auto":
+            return min(200, m)
+        if self.batch_size > m:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {m} training examples; "
+                f"using {m} (full batch).",
+                UserWarning,
+                stacklevel=3,
+            )
+            return m
+        return self.batch_size
+
+    def _make_optimizer(self):
+        rate = self.learning_rate_init
+        if self.solver == "adam":
+            return Adam(rate, self.beta_1, self.beta_2, self.epsilon)
+        if self.solver == "momentum":
+            return Momentum(rate, self.momentum, self.nesterovs_momentum)
+        return GradientDescent(rate)
+
+    def _schedule(self):
+        options = {"power_t": self.power_t} if self.learning_rate == "invscaling" else {}
+        if self.learning_rate == "adaptive":
+            options = {"tol": self.tol}
+        return make_schedule(self.learning_rate, self.learning_rate_init, **options)
+
+    # ---- what fit_network asks ------------------------------------------------------------
+    def _begin(self, data, rng, warm: bool, partial: bool):
+        """The network for ``data``, and its starting ``W``, ``B`` on the data's device."""
+        hidden = self._hidden_sizes()
+        sizes = (data.batches.shape[0], *hidden, data.targets.n_outputs)
+        network = Network(sizes, self._activation(), data.targets.head)
+        self._check_size(network, data.like.dtype)
+        if partial and warm and [tuple(w.shape) for w in self.coefs_] != _weight_shapes(network):
+            raise ValueError(
+                "partial_fit got data whose shape does not match the network "
+                f"{network.sizes}; pass the same features and targets on every call."
+            )
+        return (network, *self._starting_weights(network, rng, data.like, warm))
+
+    def _solver(self, network, data, rng, partial: bool):
+        """The optimizer (kept across ``partial_fit`` calls), the loop's settings, the
+        learning-rate schedule (None for L-BFGS and ``partial_fit``)."""
+        if not partial or getattr(self, "_optimizer", None) is None:
+            self._optimizer = self._make_optimizer()
+        config = TrainConfig(
+            max_epochs=1 if partial else self.max_iter,
+            batch_size=self._batch_size(data.batches.shape[1]),
+            shuffle=self.shuffle,
+            l2=self.alpha / data.total_weight,  # J = mean loss + alpha / (2 m) sum ||W||^2
+            tol=self.tol,
+            n_iter_no_change=None if partial else self.n_iter_no_change,
+            dropout=self.dropout,
+            early_stopping=self.early_stopping and not partial,
+            monitor=self.monitor,
+            verbose=0 if partial else int(self.verbose),
+            rng=rng,
+        )
+        plain = partial or self.solver == "lbfgs"
+        return self._optimizer, config, None if plain else self._schedule()
+
+    def _lbfgs_refuses(self) -> dict:
+        """The parameters L-BFGS cannot honour, and whether they are set."""
+        return {
+            "batch_size": self.batch_size not in ("auto", None),
+            "dropout": self.dropout != 0,
+            "learning_rate": self.learning_rate != "constant",
+            "early_stopping": bool(self.early_stopping),
+        }
+
+    def _diverged(self, error: TrainingDiverged) -> TrainingDiverged:
+        """The divergence error, naming ``alpha`` when the penalty is to blame."""
+        if not error.penalty:
+            return error
+        return TrainingDiverged(
+            error.epoch,
+            None,
+            error.W,
+            error.B,
+            error.penalty,
+            setting=f"alpha={self.alpha:g} is so large",
+            fix="a smaller alpha",
+        )
+
+    def _starting_weights(self, network, rng, X, warm: bool):
+        """The fitted weights to continue from (when ``warm`` and the shapes agree), else a
+        fresh draw from ``rng``; on ``X``'s namespace, dtype and device."""
+        xp, dev = namespace(X), device(X)
+        if warm and [tuple(w.shape) for w in self.coefs_] == _weight_shapes(network):
+            _, W, B = self._fitted_network()
+            return [move(w, xp, dev, X.dtype) for w in W], [move(b, xp, dev, X.dtype) for b in B]
+        return network.init_params(rng, xp, X.dtype, dev)
+
+    def _activation(self) -> str:
+        return ACTIVATION_ALIASES.get(self.activation, self.activation)
+
+    def _validation_split(self, y, rng):
+        m = y.shape[0]
+        stratify = y if self._stratify() else None
+        try:
+            train_idx, val_idx = train_test_split(
+                np.arange(m),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=int(rng.integers(2**31 - 1)),
+            )
+        except ValueError as error:
+            raise ValueError(
+                f"the validation split (validation_fraction={self.validation_fraction} of {m} "
+                f"examples) is too small to hold every class ({error}); raise "
+                "validation_fraction, add data, or set early_stopping=False."
+            ) from None
+        if min(len(train_idx), len(val_idx)) < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves an empty training or "
+                f"validation set with {m} examples; change it or set early_stopping=False."
+            )
+        return train_idx, val_idx
+
+    def _stratify(self) -> bool:
+        return False
+
+    def _store(self, network, W, B):
+        self.coefs_ = list(W)  # W_l: (n_{l-1}, n_l), scikit-learn's shape, on the data's device
+        self.intercepts_ = [b[:, 0] for b in B]  # B_l as (n_l,)
+        self.n_layers_ = network.n_layers + 1  # scikit-learn counts the input layer
+        self.n_outputs_ = network.sizes[-1]
+        self.out_activation_ = network.head
+
+    def _fitted_network(self):
+        """The network and its ``W``, ``B`` lists, in the fitted arrays' namespace and device."""
+        sizes = (self.coefs_[0].shape[0], *(w.shape[1] for w in self.coefs_))
+        network = Network(sizes, self._activation(), self.out_activation_)
+        xp = namespace(*self.coefs_)
+        return network, list(self.coefs_), [xp.reshape(b, (-1, 1)) for b in self.intercepts_]
+
+    def summary(self, m="m", n_features=None) -> str:
+        """Each layer's ``W``, ``B``, ``K``, ``A`` shapes for ``m`` examples, and parameter counts.
+
+        On an unfitted model, give ``n_features``; the output layer is then shown with one unit
+        (one per class or target once fitted).
+        """
+        if hasattr(self, "coefs_"):
+            return super().summary(m)
+        if n_features is None:
+            raise ValueError("summary() of an unfitted model needs n_features=")
+        sizes = (int(n_features), *self._hidden_sizes(), 1)
+        head = "identity" if isinstance(self, RegressorMixin) else "sigmoid"
+        return Network(sizes, self._activation(), head).summary(m)
+
+
+def _weight_shapes(network):
+    return [(a, b) for a, b in zip(network.sizes[:-1], network.sizes[1:])]
+
+
+def _weight_shapes(network):
+    return [(a, b) for a, b in zip(network.sizes[:-1], network.sizes[1:])]
