@@ -141,7 +141,7 @@ TRAININGS = {
     # logistic regression, the default run folder, progress and notes on stderr
     "cancer": (cancer_frame, "cancer.csv", ["--target", "diagnosis", "--epochs", EPOCHS]),
     # a network with every model option set
-    "iris": (iris_frame, "iris.csv", ["--target", "Species", *MLP_OPTIONS]),
+    "iris": (iris_frame, "iris.csv", ["--target", "Species", *MLP_OPTIONS, "--no-refit"]),
     # roles overridden with --drop, --categorical and --numeric
     "wine": (wine_frame, "wine.csv", ["--target", "cultivar", *WINE_ROLES, "--epochs", EPOCHS]),
     # regression, inferred from the target
@@ -283,6 +283,7 @@ def test_train_writes_a_timestamped_run_folder(cancer):
             "mean compactness",
         ],
         "categorical": ["clinic", "grade"],
+        "dates": [],
         "dropped": ["PatientId", "notes", "empty"],
         "id_column": "PatientId",
     }  # fmt: skip
@@ -375,6 +376,7 @@ def test_role_overrides_change_what_summary_and_metrics_report(wine, used):
     expected = {
         "numeric": ["malic_acid", "ash", "color_intensity", "batch"],
         "categorical": ["magnesium"],
+        "dates": [],
         "dropped": ["alcohol"],
         "id_column": None,
     }

@@ -274,3 +274,111 @@ def test_integer_weights_are_refused(tmp_path):
         np.savez(f, **arrays)
     with pytest.raises(ValueError, match="all be float32 or all float64"):
         load(path)
+
+
+# ---- a regression model inside its target's standardization --------------------------------------
+def target_scaled(tmp_path, in_pipeline=True):
+    """An MLPRegressor trained on a standardized target around 1e5, saved; its path and X."""
+    from sklearn.compose import TransformedTargetRegressor
+
+    X, y = iris()
+    wrapped = TransformedTargetRegressor(
+        regressor=MLPRegressor((8,), max_iter=20, random_state=0), transformer=StandardScaler()
+    )
+    model = make_pipeline(StandardScaler(), wrapped) if in_pipeline else wrapped
+    fitted(model, X, y * 1000 + 1e5)
+    path = tmp_path / "m.npz"
+    save(model, path)
+    return model, path, X
+
+
+@pytest.mark.parametrize("in_pipeline", [True, False])
+def test_a_target_transform_round_trips_and_predicts_in_target_units(tmp_path, in_pipeline):
+    model, path, X = target_scaled(tmp_path, in_pipeline)
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert abs(np.mean(loaded.predict(X)) - 1e5) < 2e3  # the target's units, not standardized
+    with np.load(path, allow_pickle=False) as data:
+        assert json.loads(str(data["__metadata__"]))["format_version"] == 3
+
+
+def _edit_target(edit):
+    def rewrite(meta):
+        edit(meta["target_transform"]["state"])
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        # a function by name: no encoding spells a callable, and a name is refused
+        (lambda s: s.update(func="os.system"), "func"),
+        (lambda s: s.update(inverse_func={"type": "int"}), "functions"),
+        # a trusted class that is not a StandardScaler, as the transformer
+        (
+            lambda s: s.update(
+                transformer={"estimator": "sklearn.preprocessing.MinMaxScaler", "state": {}}
+            ),
+            "StandardScaler|invalid",
+        ),
+        # a class outside the trusted list
+        (
+            lambda s: s.update(transformer={"estimator": "os.system", "state": {}}),
+            "not a step vectorlearn trusts",
+        ),
+        # the regressor may not come from the wrapper's state
+        (lambda s: s.update(regressor_={"estimator": "sklearn.pipeline.Pipeline"}), "unexpected"),
+        (lambda s: s.update(_training_dim=2), "one-column"),
+    ],
+)
+def test_a_crafted_target_transform_is_refused(tmp_path, edit, match):
+    _, path, _ = target_scaled(tmp_path)
+    rewrite_metadata(path, _edit_target(edit))
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_the_target_transform_is_trusted_only_as_the_final_step(tmp_path):
+    _, path, _ = target_scaled(tmp_path)
+
+    def wrapper_named(meta):
+        meta["target_transform"]["estimator"] = "sklearn.compose.ColumnTransformer"
+
+    rewrite_metadata(path, wrapper_named)
+    with pytest.raises(ValueError, match="refusing"):
+        load(path)
+    _, path, _ = target_scaled(tmp_path)
+
+    def inside_preprocessing(meta):  # the wrapper as a preprocessing step: not trusted there
+        steps = meta["pipeline"]["preprocessing"]["state"]["steps"]
+        steps["list"].append({"tuple": ["t", meta["target_transform"]]})
+
+    rewrite_metadata(path, inside_preprocessing)
+    with pytest.raises(ValueError, match="not a step vectorlearn trusts"):
+        load(path)
+
+
+def test_an_older_reader_refuses_a_target_transform_rather_than_ignore_it(tmp_path, monkeypatch):
+    _, path, _ = target_scaled(tmp_path)
+    monkeypatch.setattr(vectorlearn.persist, "FORMAT_VERSION", 2)
+    with pytest.raises(ValueError, match="format 3"):
+        load(path)
+
+
+def test_a_target_transform_with_functions_cannot_be_saved(tmp_path):
+    from sklearn.compose import TransformedTargetRegressor
+
+    X, y = iris()
+    model = fitted(
+        TransformedTargetRegressor(
+            regressor=MLPRegressor((4,), max_iter=5, random_state=0),
+            func=np.log1p,
+            inverse_func=np.expm1,
+        ),
+        X,
+        y,
+    )
+    with pytest.raises(ValueError, match="func, inverse_func must be None"):
+        save(model, tmp_path / "m.npz")
+    assert not os.listdir(tmp_path)

@@ -53,6 +53,11 @@ DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32"
     "float64",
     "object",
 }
+# The one wrapper a saved model's final step may be: a regression target standardized for
+# training, predictions mapped back to its units. Trusted only there, never inside the
+# preprocessing; its regressor is vectorlearn's estimator, which persist stores itself.
+TARGET_TRANSFORM = "sklearn.compose.TransformedTargetRegressor"
+TARGET_STATE = {"transformer", "func", "inverse_func", "check_inverse", "_training_dim"}
 ATTRIBUTE = re.compile(r"^(?!__)[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -184,8 +189,8 @@ def _objects(items, shape, path):
     return a.reshape(shape)
 
 
-def _estimator(name, state, arrays, path):
-    if name not in TRUSTED:
+def _estimator(name, state, arrays, path, trusted=TRUSTED):
+    if name not in trusted:
         raise ValueError(
             f"{path}: the preprocessing names {str(name)[:80]!r}, which is not a step vectorlearn "
             "trusts; refusing to load it"
@@ -204,6 +209,66 @@ def _estimator(name, state, arrays, path):
         reason = " ".join(str(error).split())[:200]
         raise ValueError(f"{path}: invalid preprocessing step {name}: {reason}") from None
     return obj
+
+
+# ---- the target transform of a regression model ------------------------------------------------
+def encode_target_transform(wrapper, arrays: dict) -> dict:
+    """A ``TransformedTargetRegressor`` (a ``StandardScaler`` on the target, no functions) as
+    tagged JSON, without its regressor (the caller stores that)."""
+    _check_target_transform(wrapper, "cannot save the target transform")
+    state = {
+        key: encode(value, arrays, "target_transform", f"target transform.{key}")
+        for key, value in vars(wrapper).items()
+        if key not in ("regressor", "regressor_")
+    }
+    return {"estimator": TARGET_TRANSFORM, "state": state}
+
+
+def decode_target_transform(node, arrays: dict, path, regressor):
+    """The ``TransformedTargetRegressor`` that :func:`encode_target_transform` wrote as
+    ``node``, around the loaded ``regressor``; ``ValueError`` for anything else."""
+    if not isinstance(node, dict) or set(node) != {"estimator", "state"}:
+        raise ValueError(f"{path}: malformed target transform")
+    state = node["state"]
+    if node["estimator"] != TARGET_TRANSFORM or not isinstance(state, dict):
+        raise ValueError(
+            f"{path}: the target transform names {str(node['estimator'])[:80]!r}, not "
+            f"{TARGET_TRANSFORM}; refusing to load it"
+        )
+    if set(state) != TARGET_STATE | {"transformer_"}:
+        raise ValueError(f"{path}: the target transform has unexpected attributes")
+    state = {**state, "regressor": None}  # the regressor is set below, once it is checked
+    wrapper = _estimator(TARGET_TRANSFORM, state, arrays, path, trusted={TARGET_TRANSFORM})
+    _check_target_transform(wrapper, f"{path}: refusing the target transform")
+    from sklearn.base import clone
+
+    wrapper.regressor_, wrapper.regressor = regressor, clone(regressor)
+    return wrapper
+
+
+def _check_target_transform(wrapper, failure: str) -> None:
+    """A plain standardization of a one-column target, fitted: nothing else is stored."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    if type(wrapper) is not TransformedTargetRegressor:
+        raise TypeError(
+            f"{failure}: a {type(wrapper).__name__} is not a TransformedTargetRegressor"
+        )
+    if wrapper.func is not None or wrapper.inverse_func is not None:
+        raise ValueError(f"{failure}: it names functions (func, inverse_func must be None)")
+    scaler = getattr(wrapper, "transformer_", None)
+    if type(wrapper.transformer) is not StandardScaler or type(scaler) is not StandardScaler:
+        raise ValueError(f"{failure}: its transformer must be a StandardScaler")
+    try:
+        mean, scale = np.asarray(scaler.mean_, float), np.asarray(scaler.scale_, float)
+        fitted = scaler.n_features_in_ == 1 and mean.shape == scale.shape == (1,)
+    except (AttributeError, TypeError, ValueError):
+        fitted = False
+    if not (fitted and np.isfinite(mean).all() and np.isfinite(scale).all() and scale[0] > 0):
+        raise ValueError(f"{failure}: its StandardScaler is not fitted on one finite column")
+    if wrapper._training_dim != 1 or type(wrapper.check_inverse) is not bool:
+        raise ValueError(f"{failure}: it must be fitted on a one-column target")
 
 
 def check_version(saved, path) -> None:

@@ -19,6 +19,7 @@ is finite. Format 1 stored the preprocessing with skops; such files are refused,
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse
 from array_api_compat import is_array_api_obj
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -31,7 +32,8 @@ from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .estimators._base import validate_params
 
 FORMAT = "vectorlearn-model"
-FORMAT_VERSION = 2  # 2: preprocessing as plain state; 1 stored it with skops
+FORMAT_VERSION = 3  # 3: a target transform; 2: preprocessing as plain state; 1: skops
+TARGET_FORMAT_VERSION = 3  # files without a target transform are still written as format 2
 ESTIMATORS = {cls.__name__: cls for cls in (LogisticRegression, MLPClassifier, MLPRegressor)}
 ATTRIBUTES = _fitted_checks.ATTRIBUTES
 
@@ -49,12 +51,13 @@ def save(model, path, *, info: dict | None = None) -> None:
     arrays: dict[str, np.ndarray] = {}
     meta = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": 2,
         "vectorlearn_version": __version__,
         "info": info or {},
     }
     if isinstance(model, Pipeline):
         *steps, (name, final) = model.steps
+        final = _target_transform(final, meta, arrays)
         _check_estimator(final)
         meta["pipeline"] = {
             "final_step": name,
@@ -62,10 +65,23 @@ def save(model, path, *, info: dict | None = None) -> None:
             "preprocessing": _sklearn_state.encode(Pipeline(steps), arrays, "preprocessing"),
         }
     else:
-        final = model
+        final = _target_transform(model, meta, arrays)
         _check_estimator(final)
     meta["estimator"] = _describe(final, arrays)
     write_archive(path, meta, arrays)
+
+
+def _target_transform(final, meta, arrays):
+    """The vectorlearn estimator inside ``final``: a ``TransformedTargetRegressor`` (a
+    standardized regression target) is stored beside it as plain state, in format 3, which an
+    older vectorlearn refuses rather than predict in the wrong units."""
+    from sklearn.compose import TransformedTargetRegressor
+
+    if not isinstance(final, TransformedTargetRegressor):
+        return final
+    meta["format_version"] = TARGET_FORMAT_VERSION
+    meta["target_transform"] = _sklearn_state.encode_target_transform(final, arrays)
+    return getattr(final, "regressor_", None)
 
 
 def _check_estimator(model) -> None:
@@ -83,6 +99,8 @@ def _describe(model, arrays) -> dict:
         if not hasattr(model, name):
             continue
         value = getattr(model, name)
+        if scipy.sparse.issparse(value):  # a coef_ after sparsify(): saved dense
+            value = value.toarray()
         if is_array_api_obj(value):  # weights on a GPU come back to the host to be saved
             arrays[name] = _plain(to_numpy(value), name)
             attributes[name] = {"array": name}
@@ -176,6 +194,13 @@ def load(path, *, max_bytes: int = DEFAULT_MAX_BYTES):
         max_bytes=max_bytes,
     )
     model = _build(layout, arrays, path)
+    if "target_transform" in meta:
+        try:
+            model = _sklearn_state.decode_target_transform(
+                meta["target_transform"], arrays, path, model
+            )
+        except (TypeError, KeyError, IndexError, AttributeError) as error:
+            raise ValueError(f"{path}: the target transform is malformed ({error})") from None
     if "pipeline" not in meta:
         return model
     pipeline = meta["pipeline"]
@@ -236,6 +261,10 @@ def _check_layout(meta, specs, path) -> dict:
     referenced = _fitted_checks.referenced_arrays(attributes)
     if pipeline is not None:
         referenced |= _preprocessing_arrays(pipeline.get("preprocessing"))
+    if "target_transform" in meta:
+        if name != "MLPRegressor" or meta["format_version"] < TARGET_FORMAT_VERSION:
+            raise ValueError(f"{path}: only an MLPRegressor of format 3 has a target transform")
+        referenced |= _preprocessing_arrays(meta["target_transform"])
     regular_entries(specs, referenced, path)
     return {"model": model, "attributes": attributes}
 

@@ -75,7 +75,15 @@ def results_table(result: dict) -> str:
         f"{result['n_iter']} epochs; {result['n_train']} train, {result['n_validation']} "
         f"validation rows)"
     )
-    tail = f"\nrun folder: {result['run_folder']}"
+    refit = result.get("refit")
+    if refit:
+        saved = (
+            f"saved: the model refitted on all {refit['n_rows']} rows for "
+            f"{refit['epochs_chosen']} epochs (the figures above are the held-out fit's)"
+        )
+    else:
+        saved = "saved: the model fitted on the training split (--no-refit)"
+    tail = f"\n{saved}\nrun folder: {result['run_folder']}"
     return head + "\n" + metrics_table({k: result[k] for k in ("train", "validation")}) + tail
 
 

@@ -1,15 +1,18 @@
 """Tables in, matrices out: read a CSV or Parquet file, infer each column's role, and build the
 scikit-learn preprocessing (a ``ColumnTransformer``) that turns rows into the feature matrix.
 
-Roles, in the order they are decided:
+Roles, in the order they are decided (each decision is a note; the user's lists override it):
 
-- the target column (never a feature);
-- dropped: columns the user drops, columns with no values, id-like columns (whole numbers, all
-  distinct, counting up or named like an id) and free text (text with more distinct values than
-  half the rows);
+- the target column (never a feature); ``--id``'s column (kept beside predictions);
+- dropped: columns the user drops, columns with no values, ids (whole numbers or code-like text,
+  every value distinct, in any row order: named like an id, a permutation of a range, or codes
+  such as ``P-0042``), group ids (a person or firm number that repeats, as in panel data) and
+  free text (text with more distinct values than half the rows);
+- dates: ISO dates (``2021-03-04``, with or without a time) become year, month, day of week and
+  days since 1970-01-01, computed by :func:`feature_frame` at training and at prediction alike;
 - categorical: text, booleans, and whole-number columns with at most ``MAX_NUMERIC_CATEGORIES``
-  distinct values: the most frequent value fills gaps, then one-hot encoding (categories not
-  seen in training are ignored at prediction);
+  distinct values that are not an ordered range (``year`` 1980..1987 stays numeric): the most
+  frequent value fills gaps, then one-hot encoding (unseen categories are ignored);
 - numeric: everything else: the median fills gaps, then standardization.
 """
 
@@ -29,11 +32,20 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-MAX_NUMERIC_CATEGORIES = 10  # whole-number columns with this many values or fewer are categories
-MAX_CLASSES = 20  # whole-number targets with this many values or fewer are class labels
-FREE_TEXT_RATIO = 0.5  # text with more distinct values than this share of rows is free text
-MIN_ROWS_FOR_RATIOS = 20  # below this, distinct-value ratios say nothing
-ID_NAME = re.compile(r"(^|[_\W])id$|^id([_\W]|$)|identifier|^index$", re.IGNORECASE)
+from ._columns import (
+    DATE_PARTS,
+    MAX_CLASSES,
+    MAX_NUMERIC_CATEGORIES,
+    category_text,
+    date_parts,
+    group_id_repeats,
+    is_categorical,
+    is_date,
+    is_free_text,
+    is_id_like,
+    part_name,
+    whole_numbers,
+)
 
 
 def read_table(path) -> pd.DataFrame:
@@ -65,7 +77,12 @@ def read_table(path) -> pd.DataFrame:
     if not path.lower().endswith((".parquet", ".pq")) and os.path.isfile(path):
         names = _csv_header(path) or names  # pandas renames a repeated "x" to "x.1": look first
     _refuse_repeated_names(path, names)
-    return frame
+    unnamed = {  # pandas calls a column with an empty header "Unnamed: k": say what it is
+        old: f"column {k + 1} (no header)"
+        for k, old in enumerate(frame.columns)
+        if re.fullmatch(r"Unnamed: \d+", old) and (k >= len(names) or not names[k])
+    }
+    return frame.rename(columns=unnamed) if unnamed else frame
 
 
 def _csv_header(path: str) -> list[str]:
@@ -100,10 +117,18 @@ class ColumnRoles:
     dropped: list[str] = field(default_factory=list)
     id_column: str | None = None
     notes: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
-        return self.numeric + self.categorical
+        """The columns the model reads (a date column gives several features)."""
+        return self.numeric + self.categorical + self.dates
+
+    def parts(self, kind: str) -> list[str]:
+        """The ``"numeric"`` or ``"categorical"`` columns of :func:`feature_frame`'s frame:
+        the table's, then the date parts of that kind."""
+        derived = [part_name(d, p) for d in self.dates for p, k in DATE_PARTS.items() if k == kind]
+        return (self.numeric if kind == "numeric" else self.categorical) + derived
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,50 +138,29 @@ class ColumnRoles:
         return cls(**data)
 
 
-def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=()):
+def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=(), id=None):
     """Decide the role of every column of ``frame``; the user's lists override the inference."""
     if target not in frame.columns:
         raise ValueError(
             f"there is no target column {target!r}; the columns are: {', '.join(frame.columns)}"
         )
-    for option, names in (("--drop", drop), ("--categorical", categorical), ("--numeric", numeric)):
+    given = (("--drop", drop), ("--categorical", categorical), ("--numeric", numeric))
+    for option, names in (*given, ("--id", [id] if id is not None else [])):
         unknown = [n for n in names if n not in frame.columns]
         if unknown:
             raise ValueError(
                 f"{option} names columns that do not exist: {', '.join(unknown)}; the columns "
                 f"are: {', '.join(frame.columns)}"
             )
-    roles = ColumnRoles(target=target)
+    if id is not None and (id == target or any(id in names for _, names in given)):
+        raise ValueError(
+            f"--id {id}: the id column cannot also be the target or in {given[0][0]}, "
+            "--categorical or --numeric"
+        )
+    roles = ColumnRoles(target=target, id_column=id)
     for name in frame.columns:
-        if name == target:
-            continue
-        column = frame[name]
-        if name in drop:
-            roles.dropped.append(name)
-            roles.notes.append(f"dropped {name!r}: asked to")
-        elif column.isna().all():
-            roles.dropped.append(name)
-            roles.notes.append(f"dropped {name!r}: it has no values")
-        elif name in categorical:
-            roles.categorical.append(name)
-        elif name in numeric:
-            if not pd.api.types.is_numeric_dtype(column):
-                raise ValueError(f"--numeric {name}: the column holds text, not numbers")
-            roles.numeric.append(name)
-        elif _is_id_like(column):
-            roles.dropped.append(name)
-            roles.id_column = roles.id_column or name
-            roles.notes.append(f"dropped {name!r}: it looks like an id (every value distinct)")
-        elif _is_free_text(column):
-            roles.dropped.append(name)
-            roles.notes.append(
-                f"dropped {name!r}: free text ({column.nunique()} distinct values in "
-                f"{len(column)} rows); use --categorical {name} to keep it"
-            )
-        elif _is_categorical(column):
-            roles.categorical.append(name)
-        else:
-            roles.numeric.append(name)
+        if name != target:
+            _decide(roles, name, frame[name], drop, categorical, numeric)
     if not roles.features:
         raise ValueError(
             "no usable feature columns are left after dropping "
@@ -165,33 +169,55 @@ def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), nu
     return roles
 
 
-def _whole_numbers(column: pd.Series) -> bool:
-    if pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(column):
-        return False
-    values = column.dropna().to_numpy(dtype=float)
-    return values.size > 0 and bool(np.all(np.isfinite(values) & (values == np.round(values))))
-
-
-def _is_id_like(column: pd.Series) -> bool:
-    values = column.dropna()
-    if len(values) < MIN_ROWS_FOR_RATIOS or values.nunique() != len(column):
-        return False
-    if _whole_numbers(column):
-        return bool(ID_NAME.search(str(column.name))) or values.is_monotonic_increasing
-    return (not pd.api.types.is_numeric_dtype(column)) and bool(ID_NAME.search(str(column.name)))
-
-
-def _is_free_text(column: pd.Series) -> bool:
-    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return False
-    n = len(column)
-    return n >= MIN_ROWS_FOR_RATIOS and column.nunique() > FREE_TEXT_RATIO * n
-
-
-def _is_categorical(column: pd.Series) -> bool:
-    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return True
-    return _whole_numbers(column) and column.nunique() <= MAX_NUMERIC_CATEGORIES
+def _decide(roles, name, column, drop, categorical, numeric) -> None:
+    """Give column ``name`` its role, with a note saying why where the data decided it."""
+    if name == roles.id_column:
+        roles.dropped.append(name)
+        roles.notes.append(f"{name!r} is the id column: asked to (--id); predict keeps it")
+    elif name in drop:
+        roles.dropped.append(name)
+        roles.notes.append(f"dropped {name!r}: asked to")
+    elif column.isna().all():
+        roles.dropped.append(name)
+        roles.notes.append(f"dropped {name!r}: it has no values")
+    elif name in categorical:
+        roles.categorical.append(name)
+    elif name in numeric:
+        if not pd.api.types.is_numeric_dtype(column):
+            raise ValueError(f"--numeric {name}: the column holds text, not numbers")
+        roles.numeric.append(name)
+    elif is_date(column):
+        roles.dates.append(name)
+        roles.notes.append(
+            f"{name!r} holds dates: used as year, month, day of week and days since 1970-01-01"
+        )
+    elif is_id_like(column):
+        roles.dropped.append(name)
+        roles.id_column = roles.id_column or name
+        roles.notes.append(f"dropped {name!r}: it looks like an id (every value distinct)")
+    elif (repeats := group_id_repeats(column)) is not None:
+        roles.dropped.append(name)
+        roles.id_column = roles.id_column or name
+        roles.notes.append(
+            f"dropped {name!r}: it looks like a group id ({column.nunique()} values, each in "
+            f"about {repeats:.3g} rows); use --numeric or --categorical {name} to keep it"
+        )
+    elif is_free_text(column):
+        roles.dropped.append(name)
+        roles.notes.append(
+            f"dropped {name!r}: free text ({column.nunique()} distinct values in "
+            f"{len(column)} rows); use --categorical {name} to keep it"
+        )
+    elif is_categorical(column):
+        roles.categorical.append(name)
+    else:
+        roles.numeric.append(name)
+        if whole_numbers(column) and column.nunique() <= MAX_NUMERIC_CATEGORIES:
+            low, high = column.min(), column.max()
+            roles.notes.append(
+                f"{name!r} is numeric: {column.nunique()} ordered whole numbers from {low:g} to "
+                f"{high:g}; use --categorical {name} to one-hot encode it"
+            )
 
 
 def feature_frame(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
@@ -202,9 +228,13 @@ def feature_frame(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
     missing = [name for name in roles.features if name not in frame.columns]
     if missing:
         raise ValueError(f"the data lacks column(s) the model needs: {', '.join(missing)}")
-    features = frame[roles.features].copy()
+    features = frame[roles.numeric + roles.categorical].copy()
+    for name in roles.dates:
+        for (part, values), kind in zip(date_parts(frame[name]).items(), DATE_PARTS.values()):
+            categories = values.map(category_text).astype(object)
+            features[part] = categories if kind == "categorical" else values
     for name in roles.categorical:
-        features[name] = features[name].map(_category_text).astype(object)
+        features[name] = features[name].map(category_text).astype(object)
     for name in roles.numeric:
         try:
             features[name] = pd.to_numeric(features[name], errors="raise").astype(float)
@@ -214,15 +244,6 @@ def feature_frame(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
                 f"{_first_non_number(features[name])!r}; fix the file or use --categorical {name}"
             ) from None
     return features
-
-
-def _category_text(value):
-    """A category as text, the same whether a file stored it as 1, 1.0 or "1"; NaN stays NaN."""
-    if pd.isna(value):
-        return np.nan
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _first_non_number(column: pd.Series):
@@ -237,15 +258,12 @@ def _first_non_number(column: pd.Series):
 def make_preprocessor(roles: ColumnRoles) -> ColumnTransformer:
     """The ``ColumnTransformer`` for ``roles``: numbers imputed and scaled, categories one-hot."""
     parts = []
-    if roles.numeric:
+    numeric, categorical = roles.parts("numeric"), roles.parts("categorical")
+    if numeric:
         parts.append(
-            (
-                "numeric",
-                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                roles.numeric,
-            )
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
         )
-    if roles.categorical:
+    if categorical:
         parts.append(
             (
                 "categorical",
@@ -253,7 +271,7 @@ def make_preprocessor(roles: ColumnRoles) -> ColumnTransformer:
                     SimpleImputer(strategy="most_frequent"),
                     OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                 ),
-                roles.categorical,
+                categorical,
             )
         )
     return ColumnTransformer(parts)
@@ -278,10 +296,10 @@ def fit_preprocessor(roles: ColumnRoles, features: pd.DataFrame) -> ColumnTransf
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         preprocessor.fit(features)
-    if roles.numeric:
+    if roles.parts("numeric"):
         scaler = preprocessor.named_transformers_["numeric"][-1]
         bad = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_) & np.isfinite(scaler.scale_))
-        for name in [name for name, wrong in zip(roles.numeric, bad) if wrong]:
+        for name in [name for name, wrong in zip(roles.parts("numeric"), bad) if wrong]:
             largest = np.nanmax(np.abs(features[name].to_numpy(dtype=float)))
             raise ValueError(
                 f"column {name!r} holds values too large to standardize (up to {largest:.3g}): "
@@ -322,6 +340,6 @@ def infer_task(target: pd.Series) -> str:
     values = target.dropna()
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return "classification"
-    if _whole_numbers(values) and values.nunique() <= MAX_CLASSES:
+    if whole_numbers(values) and values.nunique() <= MAX_CLASSES:
         return "classification"
     return "regression"

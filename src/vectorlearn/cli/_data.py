@@ -11,6 +11,7 @@ from sklearn.model_selection import train_test_split
 
 from ..data import BUILTIN
 from ..tabular import feature_frame, fit_preprocessor, infer_roles, infer_task, read_table
+from ._fit import target_scaler
 from ._options import make_model
 from ._progress import note
 
@@ -27,22 +28,29 @@ def prepare(args):
             raise ValueError("give the column to predict with --target")
         frame, target, source = read_table(args.data), args.target, args.data
     roles = infer_roles(
-        frame, target, drop=args.drop, categorical=args.categorical, numeric=args.numeric
+        frame,
+        target,
+        drop=args.drop,
+        categorical=args.categorical,
+        numeric=args.numeric,
+        id=args.id,
     )
     frame = rows_with_target(frame, target, args.quiet)
     task = args.task or infer_task(frame[target])
     y = target_values(frame[target], task)
     for line in roles.notes:
         note(line, args.quiet)
+    dates = f"; dates: {_short(roles.dates)}" if roles.dates else ""
     note(
         f"{task} of {target!r}; numeric: {_short(roles.numeric)}; "
-        f"categorical: {_short(roles.categorical)}",
+        f"categorical: {_short(roles.categorical)}{dates}",
         args.quiet,
     )
     split = _split(feature_frame(frame, roles), y, task, target, args)
     preprocessor = fit_preprocessor(roles, split[0])
     model = make_model(args, task)
     return SimpleNamespace(
+        target_scaler=target_scaler(split[2], task),
         roles=roles,
         task=task,
         target=target,

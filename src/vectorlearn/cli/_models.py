@@ -48,7 +48,7 @@ def _load_bundle(path):
         raise ValueError(f"{file} is a model without its column roles; train it with the CLI")
     try:
         roles = ColumnRoles.from_dict(info["roles"])
-        names = [roles.target, *roles.numeric, *roles.categorical, *roles.dropped]
+        names = [roles.target, *roles.numeric, *roles.categorical, *roles.dropped, *roles.dates]
         if not all(isinstance(name, str) for name in names):
             raise TypeError
     except TypeError:
@@ -104,10 +104,14 @@ def run_evaluate(args) -> dict:
 def run_summary(args) -> str:
     model, roles, info = _load_bundle(args.model)
     estimator = model.steps[-1][1]
+    scaled = hasattr(estimator, "regressor_")  # a regression target standardized for training
+    estimator = estimator.regressor_ if scaled else estimator
     lines = [
-        f"{type(estimator).__name__} for {info['task']} of {roles.target!r}",
+        f"{type(estimator).__name__} for {info['task']} of {roles.target!r}"
+        + (" (trained on the target standardized; predicts in its units)" if scaled else ""),
         f"numeric columns: {', '.join(roles.numeric) or 'none'}",
         f"categorical columns: {', '.join(roles.categorical) or 'none'}",
+        f"date columns: {', '.join(roles.dates) or 'none'}",
         f"dropped columns: {', '.join(roles.dropped) or 'none'}",
         f"id column: {roles.id_column or 'none'}",
         "",

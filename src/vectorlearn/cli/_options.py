@@ -67,6 +67,8 @@ RUN_OPTIONS = {
     "drop": "--drop",
     "categorical": "--categorical",
     "numeric": "--numeric",
+    "id": "--id",
+    "no_refit": "--no-refit",
 }
 
 

@@ -57,9 +57,12 @@ def _add_train(commands, common) -> None:
             "Train on DATA (a .csv or .parquet file; --target names the column to predict) or, "
             "without DATA, on a built-in data set (default: scikit-learn's breast cancer data). "
             "Columns are sorted into numeric (median-imputed, standardized), categorical "
-            "(most-frequent-imputed, one-hot) and dropped (ids, free text, empty). A validation "
-            "split is held out. Writes a run folder with the model, metrics.json and "
-            "learning_curve.png; prints the results table (or --json)."
+            "(most-frequent-imputed, one-hot), dates (ISO dates: year, month, day of week, days) "
+            "and dropped (ids, group ids, free text, empty); a regression target is "
+            "standardized for training and predicted in its own units. A validation split is "
+            "held out to report on and to choose the epochs; then the model is refitted on all "
+            "rows (--no-refit keeps the held-out one). Writes a run folder with the model, "
+            "metrics.json and learning_curve.png; prints the results table (or --json)."
         ),
     )
     train.add_argument("data", nargs="?", metavar="DATA", help="a .csv or .parquet file")
@@ -155,6 +158,19 @@ def _add_train(commands, common) -> None:
             help=f"treat these columns as {role if role != 'drop' else 'to be dropped'}",
         )
     train.add_argument(
+        "--id",
+        metavar="COL",
+        help="the id column: not a feature; predict writes it beside each prediction "
+        "(default: the column that looks like an id, if any)",
+    )
+    train.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="save the model fitted on the training split (by default train refits on all "
+        "rows, for the epochs the validation split chose, and saves that model; the "
+        "validation figures are the held-out fit's either way)",
+    )
+    train.add_argument(
         "--out",
         metavar="FOLDER",
         help="run folder to write (default: a new runs/<timestamp>); refused if it holds an "
@@ -179,7 +195,8 @@ def _add_train(commands, common) -> None:
         metavar="RUN",
         help="continue the run in folder RUN from its checkpoint; ends with the same model as "
         "an uninterrupted run. DATA and options left out are the run's; any given must equal "
-        "the run's (refused otherwise)",
+        "the run's (refused otherwise). The checkpoint belongs to the fit on the training "
+        "split; the refit on all rows runs again after it",
     )
     train.add_argument("--json", action="store_true", help="print one JSON object as the result")
     train.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")

@@ -12,8 +12,8 @@ class Progress:
     so logs stay readable; nothing with ``quiet``.
     """
 
-    def __init__(self, total: int, quiet: bool, every: int = 10):
-        self.quiet, self.every, self.bar = quiet, every, None
+    def __init__(self, total: int, quiet: bool, every: int = 10, label: str = "epoch"):
+        self.quiet, self.every, self.bar, self.label = quiet, every, None, label
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -29,7 +29,7 @@ class Progress:
             self.bar.update(1)
             self.bar.set_postfix_str(text, refresh=False)
         elif info["epoch"] == 1 or info["epoch"] % self.every == 0:
-            print(f"epoch {info['epoch']:>5}  {text}", file=sys.stderr, flush=True)
+            print(f"{self.label} {info['epoch']:>5}  {text}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

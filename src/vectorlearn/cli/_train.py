@@ -7,18 +7,15 @@ import json
 import os
 import signal
 import threading
-import warnings
-
-from sklearn.pipeline import Pipeline
 
 from .. import report
 from .._files import atomic_write
-from ..estimators._base import TrainingInterrupted
 from ..persist import save
-from ._data import prepare
 from ._arguments import Interrupted
+from ._data import prepare
+from ._fit import assemble, fit, refit, scaled
 from ._options import fill_defaults
-from ._progress import Progress, note
+from ._progress import note
 from ._run_file import read_run_file, take_stored_options, write_run_file
 from ._run_folder import (
     CHECKPOINT_FILE,
@@ -99,9 +96,10 @@ def _resume(args) -> dict:
 
 
 def _train_in(out, args, prepared) -> dict:
+    """The held-out fit, then (unless ``--no-refit``) the refit on all rows (see ``_fit``)."""
     model, roles, task = prepared.model, prepared.roles, prepared.task
     X_train, X_val, y_train, y_val = prepared.split
-    preprocessor = prepared.preprocessor
+    preprocessor, scaler = prepared.preprocessor, prepared.target_scaler
     checkpoint = os.path.join(out, CHECKPOINT_FILE)
     options = {}
     if model.solver != "lbfgs":
@@ -109,44 +107,25 @@ def _train_in(out, args, prepared) -> dict:
             options.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
         if args.resume:
             options["resume"] = checkpoint
-    progress = Progress(model.max_iter, args.quiet)
     ctrl_c = _StopOnCtrlC()
-    interrupted = None
-    with warnings.catch_warnings(record=True) as caught, ctrl_c.active(model.solver == "lbfgs"):
-        warnings.simplefilter("always")
-        try:
-            model.fit(
-                preprocessor.transform(X_train),
-                y_train,
-                validation_data=(preprocessor.transform(X_val), y_val),
-                callbacks=[progress, ctrl_c],
-                **options,
-            )
-        except TrainingInterrupted as stop:
-            interrupted = str(stop)
-        finally:
-            progress.close()
-    if ctrl_c.requested and interrupted is None:
-        interrupted = (
-            f"{type(model).__name__}: L-BFGS stopped by Ctrl-C after iteration {model.n_iter_}; "
-            "the model holds the weights of that iteration"
-        )
-    for warning in caught:
-        if issubclass(warning.category, (UserWarning, RuntimeWarning)):
-            note(f"warning: {warning.message}", args.quiet)
-    pipeline = Pipeline([("preprocess", preprocessor), ("model", model)])
+    validation = (preprocessor.transform(X_val), scaled(scaler, y_val))
+    interrupted, said = fit(
+        model,
+        preprocessor.transform(X_train),
+        scaled(scaler, y_train),
+        args,
+        ctrl_c,
+        validation=validation,
+        options=options,
+    )
+    for line in said:
+        note(line, args.quiet)
+    held_out = assemble(preprocessor, model, scaler)
     info = {"roles": roles.to_dict(), "task": task, "source": prepared.source}
-    save(pipeline, os.path.join(out, MODEL_FILE), info=info)
+    model_file = os.path.join(out, MODEL_FILE)
     if interrupted is not None:
-        again = "train again to go further (--overwrite reuses this folder)"
-        if model.solver == "lbfgs":
-            then = f"; L-BFGS keeps no checkpoints to resume from: {again}"
-        elif os.path.exists(checkpoint):
-            then = f"; resume from the checkpoint with --resume {out}"
-        else:
-            then = f"; no checkpoint was written yet (see --checkpoint-every): {again}"
-        raise Interrupted(f"{interrupted}. Saved it to {os.path.join(out, MODEL_FILE)}{then}.")
-
+        save(held_out, model_file, info=info)
+        raise Interrupted(f"{interrupted}. Saved it to {model_file}{_again(out, model)}.")
     result = {
         "model": type(model).__name__,
         "dataset": prepared.source,
@@ -155,22 +134,49 @@ def _train_in(out, args, prepared) -> dict:
         "roles": {
             "numeric": roles.numeric,
             "categorical": roles.categorical,
+            "dates": roles.dates,
             "dropped": roles.dropped,
             "id_column": roles.id_column,
         },
         "n_train": int(X_train.shape[0]),
         "n_validation": int(X_val.shape[0]),
         "n_iter": int(model.n_iter_),
-        "train": report.metrics(pipeline, X_train, y_train, task),
-        "validation": report.metrics(pipeline, X_val, y_val, task),
+        "train": report.metrics(held_out, X_train, y_train, task),
+        "validation": report.metrics(held_out, X_val, y_val, task),
+        "saved_model": "held-out fit",
+        "refit": None,
         "run_folder": out,
     }
+    saved = held_out
+    if not args.no_refit:
+        ctrl_c = _StopOnCtrlC()
+        saved, interrupted, (X_all, y_all, refit_info) = refit(prepared, args, ctrl_c)
+        if interrupted is not None:
+            save(held_out, model_file, info=info)
+            resumable = model.solver != "lbfgs" and os.path.exists(checkpoint)
+            then = f"--resume {out} refits" if resumable else "train again to refit"
+            raise Interrupted(
+                f"the refit on all rows was stopped ({interrupted}). Saved the model fitted on "
+                f"the training split to {model_file}; {then}"
+            )
+        refit_info["train"] = report.metrics(saved, X_all, y_all, task)
+        result.update(saved_model="refit on all rows", refit=refit_info)
+    save(saved, model_file, info=info)
     with atomic_write(os.path.join(out, METRICS_FILE), "w") as f:
         json.dump(result, f, indent=2)
-    pictures = report.save_pictures(model, pipeline, roles, task, X_val, y_val, out)
+    pictures = report.save_pictures(model, held_out, roles, task, X_val, y_val, out)
     if pictures is None:
         note('pictures need matplotlib: pip install "vectorlearn[plot]"', args.quiet)
     return result
+
+
+def _again(out, model) -> str:
+    again = "train again to go further (--overwrite reuses this folder)"
+    if model.solver == "lbfgs":
+        return f"; L-BFGS keeps no checkpoints to resume from: {again}"
+    if os.path.exists(os.path.join(out, CHECKPOINT_FILE)):
+        return f"; resume from the checkpoint with --resume {out}"
+    return f"; no checkpoint was written yet (see --checkpoint-every): {again}"
 
 
 class _StopOnCtrlC:
