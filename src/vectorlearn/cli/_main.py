@@ -73,6 +73,10 @@ def _run(args) -> int:
             print(json.dumps(result) if args.json else report.metrics_table(result["metrics"]))
         else:
             print(_models.run_summary(args))
+    elif args.command == "playground":
+        from ..playground import run as run_playground
+
+        return run_playground(args)
     else:
         text, ok = _checker(args.command)(args)
         print(text)

@@ -12,6 +12,7 @@ import argparse
 from .._version import __version__
 from ..core import ACTIVATIONS
 from ..data import BUILTIN, DEFAULT_DATASET
+from ..playground import add_arguments as add_playground_arguments
 from . import _arguments as to
 from ._options import TRAIN_DEFAULTS, choices, default
 
@@ -40,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     gradcheck.add_argument("--seed", type=int, default=0)
     add_explain_parser(commands, common)
     add_check_lab_parser(commands, common)
+    playground = commands.add_parser(
+        "playground",
+        parents=[common],
+        help="train a network in the browser and watch its matrices learn",
+        description="Start a local web page that trains a network on vectorlearn's core and "
+        "shows each layer's matrices as it learns (pip install 'vectorlearn[playground]').",
+    )
+    add_playground_arguments(playground)
     return parser
 
 
