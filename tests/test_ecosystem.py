@@ -459,7 +459,7 @@ def test_class_weight_balanced_in_grid_search(model):
 def last_fit_curve(model):
     """The loss of each epoch of the latest fit (scikit-learn's MLPs keep appending to
     ``loss_curve_`` across warm starts, so take the last ``n_iter_`` entries)."""
-    return list(model.loss_curve_[-model.n_iter_ :])
+    return list(model.loss_curve_[-int(np.max(model.n_iter_)) :])  # LogisticRegression: (1,)
 
 
 WARM_CASES = {

@@ -125,7 +125,9 @@ def test_bad_input_names_the_problem(X, y, match):
         ({"learning_rate": -1.0}, "learning_rate"),
         ({"C": 0}, "'C'"),
         ({"solver": "newton"}, "'solver' parameter must be one of 'lbfgs', 'gd'"),
-        ({"max_iter": 0}, "max_iter"),
+        ({"max_iter": -1}, "max_iter"),
+        ({"n_jobs": 1.5}, "n_jobs"),
+        ({"fit_intercept": "yes"}, "fit_intercept"),
         ({"penalty": "l1"}, "penalty"),
     ],
 )

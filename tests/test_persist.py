@@ -251,7 +251,7 @@ def test_version_is_recorded(tmp_path):
     [
         ("n_iter_", {"value": "many"}, "invalid value"),
         ("loss_curve_", {"value": [0.5, "x"]}, "invalid value"),
-        ("out_activation_", {"value": "exp"}, "invalid value"),
+        ("out_activation_", {"value": "tanh"}, "invalid value"),
         ("coefs_", {"value": 3}, "cannot be"),
         ("n_features_in_", {"value": -4}, "invalid value"),
     ],

@@ -69,10 +69,15 @@ KINDS = {
     "loss_curve_": _is_numbers,
     "validation_loss_curve_": _is_numbers,
     "validation_scores_": _is_numbers,
-    "best_validation_score_": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "out_activation_": lambda v: v in ("sigmoid", "softmax", "identity"),
+    "best_validation_score_": lambda v: v is None or _is_numbers([v]),  # None: no early stopping
+    "out_activation_": lambda v: v in ("sigmoid", "softmax", "identity", "exp"),
     "_is_multilabel_target": lambda v: isinstance(v, bool),
 }
+
+
+# Where one class stores an attribute otherwise than the others: scikit-learn's
+# LogisticRegression.n_iter_ is an int32 array of shape (1,).
+_CLASS_KINDS = {("LogisticRegression", "n_iter_"): "array"}
 
 
 def attribute_values(name: str, attributes: dict, source: dict, path) -> dict:
@@ -87,7 +92,7 @@ def attribute_values(name: str, attributes: dict, source: dict, path) -> dict:
         if not isinstance(spec, dict) or len(spec) != 1:
             raise ValueError(f"{path}: malformed entry for {attribute}")
         ((kind, value),) = spec.items()
-        expected = KINDS[attribute]
+        expected = _CLASS_KINDS.get((name, attribute), KINDS[attribute])
         if kind != (expected if isinstance(expected, str) else "value"):
             raise ValueError(f"{path}: {attribute} is stored as {kind!r}, which it cannot be")
         if kind == "value":
@@ -158,14 +163,15 @@ def check_consistent(model, v: dict, path) -> None:
         refuse(f"n_layers_ is {v['n_layers_']} for {len(sizes)} layers")
     head, n_out = v["out_activation_"], v["n_outputs_"]
     if name == "MLPRegressor":
-        if head != "identity" or (v.get("_y_ndim", 1) == 1 and n_out != 1):
-            refuse(f"a regressor has an identity output with one unit per target, not {head}")
+        wanted = "exp" if getattr(model, "loss", None) == "poisson" else "identity"
+        if head != wanted or (v.get("_y_ndim", 1) == 1 and n_out != 1):
+            refuse(f"this regressor has an {wanted} output with one unit per target, not {head}")
         return
     c = classes.shape[0]
     if v.get("_is_multilabel_target", False):
         expected = ("sigmoid", c) if c >= 2 else None
     else:
-        expected = ("sigmoid", 1) if c == 2 else ("softmax", c) if c > 2 else None
+        expected = ("sigmoid", 1) if c <= 2 else ("softmax", c)  # 1: a one-class model
     if expected != (head, n_out):
         refuse(f"{c} classes cannot have {n_out} {head} output(s)")
 

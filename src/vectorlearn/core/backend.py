@@ -10,22 +10,36 @@ from __future__ import annotations
 import array_api_compat
 import array_api_compat.numpy as _NUMPY
 import numpy as np
+import scipy.sparse
 
 
 def namespace(*arrays):
     """Return the array API namespace shared by ``arrays`` (NumPy gives its compat wrapper).
 
     Plain NumPy arrays, the common case, skip array-api-compat's general lookup (a few
-    microseconds, which add up over the many small calls of a mini-batch step).
+    microseconds, which add up over the many small calls of a mini-batch step). SciPy sparse
+    matrices count as NumPy: they live on the CPU, beside NumPy arrays.
     """
     if all(type(a) is np.ndarray for a in arrays):
         return _NUMPY
-    return array_api_compat.array_namespace(*arrays)
+    dense = [a for a in arrays if not is_sparse(a)]
+    return _NUMPY if not dense else array_api_compat.array_namespace(*dense)
+
+
+SPARSE_ON_CPU_ONLY = (
+    "SciPy sparse input trains and predicts on the CPU with NumPy only (not on a GPU, not "
+    "under Dask); use device='cpu', or convert it with X.toarray() first"
+)
+
+
+def is_sparse(x) -> bool:
+    """True for SciPy sparse matrices and arrays (CSR, CSC, COO, ...)."""
+    return scipy.sparse.issparse(x)
 
 
 def device(x):
-    """Return the device that array ``x`` lives on."""
-    return array_api_compat.device(x)
+    """Return the device that array ``x`` lives on (``"cpu"`` for a SciPy sparse matrix)."""
+    return "cpu" if is_sparse(x) else array_api_compat.device(x)
 
 
 def like(a, x):
@@ -48,7 +62,8 @@ def to_numpy(x) -> np.ndarray:
 
 
 def is_numpy_like(x) -> bool:
-    """True for what scikit-learn validates itself: NumPy arrays, lists, pandas objects."""
+    """True for what scikit-learn validates itself: NumPy arrays, SciPy sparse matrices, lists,
+    pandas objects."""
     return isinstance(x, np.ndarray) or not array_api_compat.is_array_api_obj(x)
 
 
@@ -57,7 +72,14 @@ def is_dask(x) -> bool:
 
 
 def move(a, xp, dev=None, dtype=None):
-    """Return array ``a`` (any namespace) as an ``xp`` array on ``dev``, cast to ``dtype``."""
+    """Return array ``a`` (any namespace) as an ``xp`` array on ``dev``, cast to ``dtype``.
+
+    A SciPy sparse ``a`` stays sparse (NumPy's namespace, on the CPU) with its dtype cast.
+    """
+    if is_sparse(a):
+        if xp is not _NUMPY:
+            raise ValueError(SPARSE_ON_CPU_ONLY)
+        return a if dtype is None or a.dtype == dtype else a.astype(numpy_dtype(dtype))
     if namespace(a) is not xp or (dev is not None and device(a) != dev):
         a = xp.asarray(to_numpy(a), device=dev)
     if dtype is not None and a.dtype != dtype:

@@ -6,8 +6,8 @@ gradient of the loss with respect to the logits is the same fused expression for
     dL/dK = H - Y
 
 (sigmoid with binary cross-entropy, softmax with categorical cross-entropy, identity with half
-the squared error). The cost is ``J = sum(S * L) / m``, so ``dK = S * (H - Y) / m``: the lecture's
-chain rule ``dJ/dH * dH/dK`` collapses to this one line (see :func:`cost_and_dK`).
+the squared error, exp with half the Poisson deviance). The cost is ``J = sum(S * L) / m``, so
+``dK = S * (H - Y) / m``: the lecture's chain rule ``dJ/dH * dH/dK`` in one line (cost_and_dK).
 
 Losses are computed from the logits ``K``, never as ``log(sigmoid(K))``, so ``K = +-1e4`` gives
 finite costs:
@@ -143,3 +143,18 @@ def scaled_output(head: str, s, K, xp):
         E = xp.exp(s * (K - xp.max(K, axis=0, keepdims=True)))  # (n_L, m), max 1 per column
         return E / xp.sum(E, axis=0, keepdims=True)
     return HEADS[head].output(s * K, xp)  # s K may overflow to +-inf
+
+
+def _exp_poisson_deviance(K, Y, xp):
+    """``H = exp(K)`` and ``L = Y log(Y / H) - Y + H`` (half the Poisson deviance), from ``K``.
+
+    ``Y log(Y / H)`` is ``Y log Y - Y K`` (0 where ``Y = 0``), so no ``log(exp(K))``; its
+    derivative in ``K`` is ``H - Y``, the same fused form as the other heads.
+    """
+    H = xp.exp(K)  # (n_L, m)
+    positive = Y > 0
+    Y_log_Y = xp.where(positive, Y * xp.log(xp.where(positive, Y, xp.ones_like(Y))), 0 * Y)
+    return H, xp.sum(Y_log_Y - Y * K - Y + H, axis=0, keepdims=True)  # (1, m)
+
+
+HEADS["exp"] = Head(lambda K, xp: xp.exp(K), _exp_poisson_deviance)  # MLPRegressor(loss="poisson")

@@ -8,9 +8,38 @@ array([[-2.25, -2.75]])
 >>> dA_prev, dW, dB = dense_backward(np.array([[1.0, 1.0]]), A_prev, W, np)
 >>> dW.ravel(), dB.ravel()  # dW = A_prev dK^T (row sums of A_prev); dB = row sum of dK
 (array([3., 7.]), array([2.]))
+
+The input layer's ``A_prev = X`` may be a SciPy sparse matrix (CSC, examples as columns): its two
+products, ``W^T X`` and ``X dK^T``, then run on the non-zeros only (:func:`weights_times`,
+:func:`times_transposed`, each with the portable dense product beside it); no other product
+ever touches ``X``.
 """
 
 from __future__ import annotations
+
+import numpy as np
+
+from .backend import is_sparse
+
+
+def weights_times(W, A_prev, xp):
+    """``W^T A_prev`` (n_l, m) for W (n_{l-1}, n_l), A_prev (n_{l-1}, m), dense or sparse.
+
+    >>> import scipy.sparse
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]]); W = np.array([[3.0], [4.0]])
+    >>> weights_times(W, scipy.sparse.csc_array(X), np), weights_times(W, X, np)
+    (array([[3., 8.]]), array([[3., 8.]]))
+    """
+    if is_sparse(A_prev):  # (A_prev^T W)^T: the sparse matrix on the left, its non-zeros only
+        return np.asarray(A_prev.T @ W).T  # (n_l, m)
+    return xp.matmul(W.T, A_prev)  # (n_l, m)
+
+
+def times_transposed(A_prev, dK, xp):
+    """``A_prev dK^T`` (n_{l-1}, n_l) for A_prev (n_{l-1}, m), dense or sparse, dK (n_l, m)."""
+    if is_sparse(A_prev):
+        return np.asarray(A_prev @ dK.T)  # (n_{l-1}, n_l), a sum over the non-zeros
+    return xp.matmul(A_prev, dK.T)  # (n_{l-1}, n_l)
 
 
 def dense_forward(A_prev, W, B, xp):
@@ -18,7 +47,7 @@ def dense_forward(A_prev, W, B, xp):
 
     A_prev (n_{l-1}, m), W (n_{l-1}, n_l), B (n_l, 1)  ->  K (n_l, m).
     """
-    K = xp.matmul(W.T, A_prev)  # (n_l, m), a new array
+    K = weights_times(W, A_prev, xp)  # (n_l, m), a new array
     K += B  # in place: one (n_l, m) array less to allocate per layer
     return K
 
@@ -30,7 +59,7 @@ def dense_backward(dK, A_prev, W, xp, need_dA_prev=True):
     ``dW = A_prev dK^T`` (n_{l-1}, n_l), ``dB = sum_columns(dK)`` (n_l, 1) and
     ``dA_prev = W dK`` (n_{l-1}, m), or None when ``need_dA_prev`` is false (the input layer).
     """
-    dW = xp.matmul(A_prev, dK.T)  # (n_{l-1}, n_l)
+    dW = times_transposed(A_prev, dK, xp)  # (n_{l-1}, n_l)
     dB = xp.sum(dK, axis=1, keepdims=True)  # (n_l, 1)
     dA_prev = xp.matmul(W, dK) if need_dA_prev else None  # (n_{l-1}, m)
     return dA_prev, dW, dB

@@ -27,18 +27,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .backend import like, namespace
+from .backend import is_sparse, like, namespace
 from .heads import HEADS, cost_and_dK
 from .layers import dense_backward, dense_forward
 
 
 @dataclass(frozen=True)
 class Network:
-    """Layer sizes ``(n_0, ..., n_L)``, the hidden activation's name and the output head's name."""
+    """Layer sizes ``(n_0, ..., n_L)``, the hidden activation's name and the output head's name.
+
+    ``fit_intercept=False`` keeps every ``B_l`` where it starts (zero): its gradient ``dB_l`` is
+    0, so no optimizer moves it (L-BFGS leaves it out of its vector altogether).
+    """
 
     sizes: tuple[int, ...]
     activation: str = "relu"
     head: str = "sigmoid"
+    fit_intercept: bool = True
 
     def __post_init__(self):
         if len(self.sizes) < 2 or any(int(n) < 1 for n in self.sizes):
@@ -126,6 +131,8 @@ class Network:
         K, cache = self.forward(W, B, X, masks)  # K: (n_L, m)
         J, dK = cost_and_dK(HEADS[self.head], K, Y, S, xp)
         dW, dB = self.backward(dK, W, cache, masks)
+        if not self.fit_intercept:
+            dB = [xp.zeros_like(dB_l) for dB_l in dB]  # (n_l, 1): the intercepts stay put
         J, dW = add_penalty(J, dW, W, l2)
         return J, dW, dB
 
@@ -188,9 +195,12 @@ class Network:
         xp = namespace(X, *W)
         g = ACTIVATIONS[self.activation].forward
         homogeneous = self.activation in ("relu", "leaky_relu", "identity")
-        s = xp.max(xp.abs(X), axis=0, keepdims=True)  # (1, m)
+        if is_sparse(X):  # the largest |x| of each column, over its stored values
+            s = abs(X).max(axis=0).toarray().reshape(1, -1)  # (1, m)
+        else:
+            s = xp.max(xp.abs(X), axis=0, keepdims=True)  # (1, m)
         s = xp.where(s > 1, s, xp.ones_like(s))
-        A = X / s  # (n_0, m), entries in [-1, 1]
+        A = X.multiply(1.0 / s).tocsc() if is_sparse(X) else X / s  # (n_0, m), in [-1, 1]
         for l in range(self.n_layers):
             K = dense_forward(A, W[l], B[l] / s, xp)  # (n_l, m): the true K_l divided by s
             if l == self.n_layers - 1:

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 
 from .backend import device, namespace, numpy_dtype, to_numpy
+from .layers import times_transposed, weights_times
 from .optimizers import stable_curvature
 
 
@@ -110,10 +111,11 @@ def gram_times(X, S, v, v_b):
     """``X1 diag(S) X1^T [v; v_b]`` for ``X1 = [X; 1]``, as host NumPy ``(v_new (n_0, 1), b)``."""
     xp = namespace(X)
     v_x = xp.asarray(v, dtype=X.dtype, device=device(X))
-    u = xp.matmul(v_x.T, X) + v_b  # (1, m): X1^T v
+    u = weights_times(v_x, X, xp) + v_b  # (1, m): X1^T v (X may be sparse)
     if S is not None:
         u = S * u
-    return to_numpy(xp.matmul(X, u.T)).astype(np.float64), float(xp.sum(u))  # (n_0, 1), scalar
+    Xu = times_transposed(X, u, xp)  # (n_0, 1)
+    return to_numpy(Xu).astype(np.float64), float(xp.sum(u))  # (n_0, 1), scalar
 
 
 def divergence_hint(learning_rate, penalty=None, setting="l2 is so large", fix="a smaller l2"):

@@ -10,8 +10,8 @@
 The outer loop is :func:`train`, the inner one :meth:`InMemory.epoch`. Its settings are one
 :class:`TrainConfig` (numbers and flags), what it calls or watches one :class:`Hooks`. It also
 keeps the history (``loss``, ``validation_loss``, ``validation_score``), stops on a plateau of the
-training cost or, with early stopping, of the validation loss (restoring the best weights), calls
-callbacks after each epoch, and refuses to return NaN weights.
+training cost or, with early stopping, of the validation loss or score (restoring the best
+weights), calls callbacks after each epoch, and refuses to return NaN weights.
 
 The data come as an adapter (:class:`Batches`): :class:`InMemory` holds ``X``, ``Y``, ``S`` as
 arrays, and ``vectorlearn.distributed.DaskBlocks`` runs each epoch where its row blocks live.
@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from .backend import device, namespace
+from .backend import device, is_sparse, namespace
 from .heads import HEADS, cost_and_dK
 from .network import Network, make_dropout_masks
 from .stability import divergence_hint, gram_times, lipschitz_learning_rate, penalty_overflow
@@ -53,9 +53,13 @@ class TrainConfig:
     minimizer does not depend on ``batch_size`` (None: the full batch). Training stops after
     ``max_epochs``; or when the monitored quantity (the training cost, or with
     ``early_stopping`` the validation ``monitor``, "loss" or "score") has not improved by ``tol``
-    for ``n_iter_no_change`` epochs (None: never); or, with ``gtol`` and full batches, when no
-    gradient entry exceeds ``gtol``. ``rng`` (None: ``default_rng(0)``) shuffles and draws the
-    inverted-``dropout`` masks of the hidden layers. ``verbose=k`` prints every k-th epoch's cost.
+    for more than ``n_iter_no_change`` epochs (None or inf: never), as in scikit-learn: an epoch
+    improves when it beats the best so far by more than ``tol``. With early stopping, a
+    validation score that stays exactly flat that long also stops training (as scikit-learn,
+    which watches the score, would). Or, with ``gtol`` and full batches, when no gradient entry
+    exceeds ``gtol``. ``rng`` (None: ``default_rng(0)``) shuffles and draws the
+    inverted-``dropout`` masks of the hidden layers. ``verbose=k`` prints every k-th epoch's
+    cost with ``log_format``; ``max_fun`` bounds L-BFGS's cost evaluations (None: 15000).
     """
 
     max_epochs: int = 200
@@ -63,13 +67,15 @@ class TrainConfig:
     shuffle: bool = True
     l2: float = 0.0
     tol: float = 1e-4
-    n_iter_no_change: int | None = 10
+    n_iter_no_change: float | None = 10
     gtol: float | None = None
     dropout: float = 0.0
     early_stopping: bool = False
     monitor: str = "loss"
     verbose: int = 0
     rng: np.random.Generator | None = None
+    log_format: str = "epoch {epoch}: cost {cost:.6f}"
+    max_fun: int | None = None
 
 
 @dataclass
@@ -104,6 +110,8 @@ class History:
     best_epoch: int | None = None  # 1-based; the epoch whose weights were kept
     converged: bool = False
     interrupted: bool = False  # stopped between two mini-batches by should_stop()
+    no_improvement: int = 0  # epochs since the monitored value last improved, at the end
+    evaluations_spent: bool = False  # L-BFGS stopped at max_fun (or max_iter) evaluations
 
     @property
     def n_epochs(self) -> int:
@@ -177,7 +185,7 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
     data.check(network)
     state = hooks.resume or LoopState(W=W, B=B, best_W=W, best_B=B)
     W, B, history = state.W, state.B, state.history
-    first_epoch = state.epoch
+    first_epoch, schedule = state.epoch, hooks.schedule
     for epoch in range(state.epoch, config.max_epochs):
         if hooks.schedule is not None:
             optimizer.learning_rate = float(hooks.schedule.rate(epoch, state.cost))
@@ -198,16 +206,24 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
                 penalty_overflow(state.W, config.l2, optimizer, start=epoch == first_epoch),
             )
         history.loss.append(cost)
+        if hasattr(schedule, "epoch_end"):  # scikit-learn's sgd schedules: after the epoch
+            optimizer.learning_rate = float(schedule.epoch_end(data.shape[1]))
         _end_epoch(state, network, W, B, config, hooks)
         if config.verbose and (epoch + 1) % config.verbose == 0:
-            print(f"epoch {epoch + 1}: cost {cost:.6f}", flush=True)
+            print(config.log_format.format(epoch=epoch + 1, cost=cost), flush=True)
         stop = any([cb(_epoch_info(epoch, history, optimizer)) for cb in hooks.callbacks])
-        plateau = config.n_iter_no_change is not None and state.stale >= config.n_iter_no_change
+        patience = math.inf if config.n_iter_no_change is None else config.n_iter_no_change
+        flat = _flat_epochs(history.validation_score) if config.early_stopping else 0
+        plateau = max(state.stale, flat) > patience
+        if plateau and hasattr(schedule, "on_plateau") and schedule.on_plateau():
+            optimizer.learning_rate = float(schedule.rate(epoch + 1, cost))  # go on, slower
+            plateau, state.stale = False, 0
         if plateau or stationary:
             history.converged = True
             break
         if stop:
             break
+    history.no_improvement = state.stale
     if config.early_stopping:
         W, B = state.best_W, state.best_B
     else:
@@ -225,15 +241,26 @@ def _end_epoch(state: LoopState, network, W, B, config: TrainConfig, hooks: Hook
         _record_validation(history, network, W, B, hooks.validation, hooks.scorer)
         if config.early_stopping:
             watched = history.validation_score[-1] if score else history.validation_loss[-1]
-    if sign * watched < state.best - config.tol:
-        state.best, state.stale = sign * watched, 0
-    else:
-        state.stale += 1
-    if sign * watched <= state.best:
-        state.best_W, state.best_B, history.best_epoch = W, B, history.n_epochs
+    value = sign * watched  # lower is better; scikit-learn's rule, NaN never improves
+    state.stale = state.stale + 1 if not value <= state.best - config.tol else 0
+    if value < state.best:
+        state.best, state.best_W, state.best_B = value, W, B
+        history.best_epoch = history.n_epochs
     state.W, state.B, state.epoch, state.cost = W, B, history.n_epochs, cost
     if hooks.on_epoch_end is not None:
         hooks.on_epoch_end(state)
+
+
+def _flat_epochs(scores) -> int:
+    """How many epochs at the end of ``scores`` repeat the score before them exactly.
+
+    >>> _flat_epochs([0.5, 0.7, 0.7, 0.7])
+    2
+    """
+    n = 0
+    while n + 1 < len(scores) and scores[-1 - n] == scores[-2 - n]:
+        n += 1
+    return n
 
 
 def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffle: bool):
@@ -257,6 +284,8 @@ def columns(A, idx, xp):
     """
     if A is None or idx is None:
         return A
+    if is_sparse(A):  # a CSC matrix (scikit-learn's CSR rows, transposed): slice its columns
+        return A[:, idx]  # (n, len(idx)), CSC
     return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
 
 

@@ -32,6 +32,11 @@ class NetworkEstimator(BaseEstimator):
     _parameter_constraints: dict = {}
     _warm_start_checks_features = True  # warm_start keeps n_features_in_ (and checks it)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # SciPy CSR/CSC, on the CPU: the first layer's products
+        return tags
+
     # ---- prediction ----------------------------------------------------------------------------
     def _network_outputs(self, X, *, logits: bool, scaled: bool = False):
         """Logits or outputs (m, n_L), computed where the weights live, in ``X``'s precision,

@@ -19,10 +19,12 @@ from sklearn.base import is_classifier, is_regressor
 from sklearn.utils.validation import validate_data
 
 from ..core.backend import (
+    SPARSE_ON_CPU_ONLY,
     device,
     gpu_namespace,
     is_dask,
     is_numpy_like,
+    is_sparse,
     like,
     move,
     namespace,
@@ -35,6 +37,10 @@ from ._targets import Targets, encode_labels, encode_targets, encode_values, exa
 FLOAT_DTYPES = (np.float64, np.float32)
 NO_Y = "no_validation"  # scikit-learn's marker for "validate X alone"
 NOT_FINITE = "Input X contains NaN or infinity. Impute missing values first, e.g. with {}."
+LARGE_VALUES = (  # scikit-learn's sentence for X too large to train on (its tests look for it)
+    "Solver produced non-finite parameter weights. The input data may contain large values and "
+    "need to be preprocessed."
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ class TrainingData:
 def check_inputs(estimator, X, y=NO_Y, *, reset: bool):
     """``X`` as a finite float array (m, n) (and ``y`` as NumPy, when given), or raise clearly.
 
-    NumPy, lists and pandas go through scikit-learn's ``validate_data``; arrays of another
+    NumPy, lists, pandas and SciPy sparse matrices (CSR or CSC; any other format becomes CSR,
+    64-bit indices allowed) go through scikit-learn's ``validate_data``; arrays of another
     namespace (PyTorch, CuPy, array-api-strict) are checked in place and stay on their device.
     When fitting, ``device="cuda"`` or ``"auto"`` moves NumPy input to a GPU.
     """
@@ -79,17 +86,18 @@ def check_inputs(estimator, X, y=NO_Y, *, reset: bool):
             return X
         return X, _check_y(estimator, _check_targets(y, X.shape[0], multi_output), X)
     dtype = (_dtype(estimator) if fitting else None) or list(FLOAT_DTYPES)
+    sparse = {"accept_sparse": ["csr", "csc"], "accept_large_sparse": True}
     # scikit-learn's finiteness check first sums X: huge values of both signs give inf - inf
     # there, and a RuntimeWarning, before the exact check that follows it
     quiet = np.errstate(over="ignore", invalid="ignore")
     try:
         if not fitting:  # prediction: float64 input predicts in float64
             with quiet:
-                return aligned(validate_data(estimator, X, reset=reset, dtype=dtype))
+                return aligned(validate_data(estimator, X, reset=reset, dtype=dtype, **sparse))
         with quiet:
             X, y = validate_data(
                 estimator, X, y, reset=reset, dtype=dtype, multi_output=multi_output,
-                y_numeric=False,
+                y_numeric=False, **sparse,
             )  # fmt: skip
     except ValueError as error:
         if "could not convert" in str(error) or "dtype='numeric'" in str(error):
@@ -97,6 +105,12 @@ def check_inputs(estimator, X, y=NO_Y, *, reset: bool):
                 f"X must be numeric: {error}. Encode text or category columns first, for "
                 "example with sklearn.preprocessing.OneHotEncoder in a Pipeline."
             ) from error
+        if "too large for dtype" in str(error):
+            raise ValueError(
+                f"{error} Where X is finite, its values overflow the training precision: "
+                "standardize the features, e.g. with sklearn.preprocessing.StandardScaler in a "
+                f"Pipeline, or train in float64 (dtype='float64'). ({LARGE_VALUES})"
+            ) from None
         raise
     return _to_requested_device(estimator, aligned(X)), _check_y(estimator, y, X)
 
@@ -178,8 +192,10 @@ def _check_y(estimator, y, X):
 
 def _to_requested_device(estimator, X):
     choice = getattr(estimator, "device", "cpu")
-    if choice == "cpu":
+    if choice == "cpu" or (choice == "auto" and is_sparse(X)):
         return X
+    if is_sparse(X):
+        raise ValueError(f"device={choice!r}: {SPARSE_ON_CPU_ONLY}")
     gpu = gpu_namespace()
     if gpu is None:
         if choice == "cuda":
@@ -207,7 +223,8 @@ def prepare(estimator, X, y, sample_weight=None, class_weight=None, *, reset=Tru
     targets = encode_targets(estimator, y, numpy_dtype(X.dtype), classes)
     S, total = example_weights(X, y, sample_weight, class_weight)
     Y = like(targets.Y, X)  # (n_L, m), on X's namespace, dtype and device
-    return TrainingData(InMemory(X.T, Y, S), targets, total, X[:0, :], y)
+    template = np.empty((0, X.shape[1]), X.dtype) if is_sparse(X) else X[:0, :]
+    return TrainingData(InMemory(X.T, Y, S), targets, total, template, y)  # sparse X.T: CSC
 
 
 def validation_columns(estimator, validation_data, data: TrainingData):
@@ -246,6 +263,8 @@ def _prepare_dask(estimator, X, y, sample_weight, class_weight, reset):
 
     from ..distributed import DaskBlocks, rows_like
 
+    if is_sparse(getattr(X, "_meta", None)):
+        raise TypeError(f"a Dask array of sparse blocks: {SPARSE_ON_CPU_ONLY}")
     _check_2d_numbers(X)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})  # blocks of whole rows
@@ -292,12 +311,15 @@ def _class_factors(class_weight, classes, y):
 def aligned(X: np.ndarray) -> np.ndarray:
     """``X``, copied if its memory is not aligned for its dtype (arrays rebuilt from a byte
     stream, as Dask's are, can start at any byte): NumPy's matrix product skips BLAS for
-    unaligned arrays and runs about 20 times slower."""
-    return X if X.flags.aligned else np.require(X, requirements=["A"])
+    unaligned arrays and runs about 20 times slower. A sparse matrix is returned as it is."""
+    return X if is_sparse(X) or X.flags.aligned else np.require(X, requirements=["A"])
 
 
 def largest(A) -> float:
-    """``max |A|`` as a Python float, without an ``abs(A)`` copy of the data."""
+    """``max |A|`` as a Python float, without an ``abs(A)`` copy of the data (of a sparse
+    matrix: of its stored values, or 0)."""
+    if is_sparse(A):
+        A = A.data if A.nnz else np.zeros(1, A.dtype)
     xp = namespace(A)
     return max(float(xp.max(A)), -float(xp.min(A)))
 
@@ -330,5 +352,5 @@ def check_scale(A, estimator, what="X", fix=None, dtype=None) -> None:
     raise ValueError(
         f"{what} holds values as large as {big:.3g}, too large to train on in {dtype.__name__}: "
         f"beyond {limit:.2g}, the square root of its largest number, the gradients' squares "
-        f"overflow; {fix}"
+        f"overflow; {fix}" + (f". ({LARGE_VALUES})" if what == "X" else "")
     )

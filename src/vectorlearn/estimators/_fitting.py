@@ -47,6 +47,7 @@ class FitRequest:
     resume: Any = None
     partial: bool = False  # partial_fit: one epoch, continuing from the last call
     classes: Any = None  # partial_fit's first call: every label of the stream
+    on_iteration: Any = None  # called with the LoopState after each L-BFGS iteration or epoch
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -67,6 +68,8 @@ def fit_network(estimator, X, y, request: FitRequest):
     data = prepare(
         estimator, X, y, request.sample_weight, request.class_weight, reset=reset, classes=classes
     )
+    if warm and not partial and hasattr(estimator, "_check_warm_targets"):
+        estimator._check_warm_targets(data.targets)  # before classes_ changes
     if first:  # fitted attributes of the targets: from fit's y only, never validation data
         _store_targets(estimator, data.targets)
     if not hasattr(estimator, "random_state"):
@@ -86,6 +89,7 @@ def fit_network(estimator, X, y, request: FitRequest):
         data, validation = data.split(*estimator._validation_split(data.y, rng))
     optimizer, config, schedule = estimator._solver(network, data, rng, partial)
     hooks = Hooks(validation, _scorer(estimator, network, validation), schedule, request.callbacks)
+    hooks = replace(hooks, on_epoch_end=request.on_iteration)
     try:
         W, B, history = _solve(estimator, network, W, B, data, optimizer, config, hooks, request)
     except TrainingDiverged as error:
@@ -93,6 +97,8 @@ def fit_network(estimator, X, y, request: FitRequest):
         raise estimator._diverged(error) from None
     estimator._store(network, W, B)
     _store_history(estimator, history, validation is not None, partial)
+    if hasattr(estimator, "_store_progress"):  # the MLPs' scikit-learn attributes (t_, ...)
+        estimator._store_progress(history, data.batches.shape[1], warm or partial)
     raise_if_interrupted(estimator, history)
     return estimator
 
@@ -164,7 +170,11 @@ def _solve(estimator, network, W, B, data, optimizer, config, hooks, request):
     if request.checkpoint is not None:
         path, every = request.checkpoint, request.checkpoint_every
 
+        also = hooks.on_epoch_end
+
         def on_epoch_end(state):
+            if also is not None:
+                also(state)
             if state.epoch % every == 0:
                 write_checkpoint(path, estimator, network, state, optimizer, schedule, rng)
 
@@ -182,7 +192,8 @@ def _store_history(estimator, history, validated: bool, partial: bool) -> None:
         estimator.loss_curve_ = [*getattr(estimator, "loss_curve_", []), *history.loss]
         estimator.best_epoch_ = estimator.n_iter_
         return
-    estimator.n_iter_ = history.n_epochs
+    n_iter = history.n_epochs  # LogisticRegression: as an array, as in scikit-learn
+    estimator.n_iter_ = estimator._n_iter(n_iter) if hasattr(estimator, "_n_iter") else n_iter
     estimator.loss_curve_ = history.loss
     estimator.validation_loss_curve_ = history.validation_loss if validated else None
     estimator.validation_scores_ = history.validation_score if validated else None
@@ -190,12 +201,19 @@ def _store_history(estimator, history, validated: bool, partial: bool) -> None:
         estimator.best_epoch_ = history.best_epoch
         if estimator.early_stopping and history.best_epoch:
             estimator.best_validation_score_ = history.validation_score[history.best_epoch - 1]
-    if not (history.converged or history.interrupted) and history.n_epochs >= estimator.max_iter:
-        lbfgs = estimator.solver == "lbfgs"
+    spent = history.n_epochs >= estimator.max_iter
+    if not (history.converged or history.interrupted) and (spent or history.evaluations_spent):
+        unit = "iterations" if estimator.solver == "lbfgs" else "epochs"
+        name, limit = (
+            ("max_iter", f"{estimator.max_iter} {unit}")
+            if spent
+            else ("max_fun", f"{getattr(estimator, 'max_fun', 15000)} cost evaluations")
+        )
+        lbfgs = estimator.solver == "lbfgs"  # scikit-learn's words first
+        words = f"lbfgs failed to converge after {history.n_epochs} iteration(s): " if lbfgs else ""
         warnings.warn(
-            f"{type(estimator).__name__} did not converge in max_iter={estimator.max_iter} "
-            f"{'iterations' if lbfgs else 'epochs'}; increase max_iter, or standardize the "
-            "features.",
+            f"{words}{type(estimator).__name__} did not converge in {name}={limit}; increase "
+            f"{name}, or standardize the features.",
             ConvergenceWarning,
             stacklevel=4,
         )

@@ -9,6 +9,7 @@ questions (which network, which weights to start from, which solver settings).
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -20,13 +21,14 @@ from .. import _params as p
 from ..core.backend import device, move, namespace, numpy_dtype
 from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
-from ..core.schedules import make_schedule
+from ..core.schedules import make_schedule, make_sgd_schedule
 from ..core.training import TrainConfig, TrainingDiverged
 from ._base import NetworkEstimator
 
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
 MAX_PARAMETERS = 2**31  # the most weights and intercepts a network may have (see _check_size)
-STATE_COPIES = {"adam": 4, "momentum": 3}  # parameter-sized arrays: W, dW and the state; else 2
+STATE_COPIES = {"adam": 4, "momentum": 3, "sgd": 3}  # arrays: W, dW and the state; else 2
+ITERATION = "Iteration {epoch}, loss = {cost:.8f}"  # scikit-learn's verbose line
 
 
 class BaseMLP(NetworkEstimator):
@@ -38,7 +40,7 @@ class BaseMLP(NetworkEstimator):
             "a tuple of positive integers (one per hidden layer; () for none)",
         ),
         "activation": p.one_of("relu", "leaky_relu", "tanh", "sigmoid", "logistic", "identity"),
-        "solver": p.one_of("adam", "momentum", "gd", "lbfgs"),
+        "solver": p.one_of("adam", "sgd", "momentum", "gd", "lbfgs"),
         "alpha": p.real(0),
         "batch_size": p.integer(1) | p.one_of("auto", None),
         "learning_rate": p.one_of("constant", "invscaling", "step", "exponential", "adaptive"),
@@ -58,7 +60,9 @@ class BaseMLP(NetworkEstimator):
         "beta_1": p.real(0, 1, high_open=True),
         "beta_2": p.real(0, 1, high_open=True),
         "epsilon": p.real(0, low_open=True),
-        "n_iter_no_change": p.integer(1),
+        "n_iter_no_change": p.integer(1)
+        | p.Constraint(lambda v: isinstance(v, float) and v == math.inf, "inf (never stop)"),
+        "max_fun": p.integer(1),
         "dropout": p.real(0, 1, high_open=True),
         "dtype": p.one_of("float32", "float64", None),
         "device": p.one_of("cpu", "cuda", "auto"),
@@ -90,6 +94,7 @@ class BaseMLP(NetworkEstimator):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         dropout=0.0,
         dtype="float32",
         device="cpu",
@@ -117,6 +122,7 @@ class BaseMLP(NetworkEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dropout = dropout
         self.dtype = dtype
         self.device = device
@@ -169,11 +175,21 @@ class BaseMLP(NetworkEstimator):
         rate = self.learning_rate_init
         if self.solver == "adam":
             return Adam(rate, self.beta_1, self.beta_2, self.epsilon)
-        if self.solver == "momentum":
+        if self.solver in ("momentum", "sgd"):  # scikit-learn's sgd: momentum 0 is plain SGD
             return Momentum(rate, self.momentum, self.nesterovs_momentum)
         return GradientDescent(rate)
 
-    def _schedule(self):
+    def _schedule(self, partial: bool):
+        """The learning-rate schedule: scikit-learn's for ``solver="sgd"`` (by examples seen,
+        ``t_``, and kept across ``partial_fit`` calls), vectorlearn's per-epoch ones for the
+        others (None for L-BFGS and their ``partial_fit``)."""
+        if self.solver == "sgd":
+            current = self._optimizer.learning_rate if partial else None
+            return make_sgd_schedule(
+                self.learning_rate, self.learning_rate_init, self._t0, current, self.power_t
+            )
+        if partial or self.solver == "lbfgs":
+            return None
         options = {"power_t": self.power_t} if self.learning_rate == "invscaling" else {}
         if self.learning_rate == "adaptive":
             options = {"tol": self.tol}
@@ -184,8 +200,9 @@ class BaseMLP(NetworkEstimator):
         """The network for ``data``, and its starting ``W``, ``B`` on the data's device."""
         hidden = self._hidden_sizes()
         sizes = (data.batches.shape[0], *hidden, data.targets.n_outputs)
-        network = Network(sizes, self._activation(), data.targets.head)
+        network = Network(sizes, self._activation(), self._head(data))
         self._check_size(network, data.like.dtype)
+        self._t0 = getattr(self, "t_", 0) if warm else 0  # examples seen before this call
         if partial and warm and [tuple(w.shape) for w in self.coefs_] != _weight_shapes(network):
             raise ValueError(
                 "partial_fit got data whose shape does not match the network "
@@ -195,7 +212,7 @@ class BaseMLP(NetworkEstimator):
 
     def _solver(self, network, data, rng, partial: bool):
         """The optimizer (kept across ``partial_fit`` calls), the loop's settings, the
-        learning-rate schedule (None for L-BFGS and ``partial_fit``)."""
+        learning-rate schedule (see :meth:`_schedule`)."""
         if not partial or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer()
         config = TrainConfig(
@@ -208,11 +225,12 @@ class BaseMLP(NetworkEstimator):
             dropout=self.dropout,
             early_stopping=self.early_stopping and not partial,
             monitor=self.monitor,
-            verbose=0 if partial else int(self.verbose),
+            verbose=1 if self.verbose else 0,  # scikit-learn: every epoch
             rng=rng,
+            log_format=ITERATION,
+            max_fun=self.max_fun,
         )
-        plain = partial or self.solver == "lbfgs"
-        return self._optimizer, config, None if plain else self._schedule()
+        return self._optimizer, config, self._schedule(partial)
 
     def _lbfgs_refuses(self) -> dict:
         """The parameters L-BFGS cannot honour, and whether they are set."""
@@ -251,7 +269,7 @@ class BaseMLP(NetworkEstimator):
 
     def _validation_split(self, y, rng):
         m = y.shape[0]
-        stratify = y if self._stratify() else None
+        stratify = self._stratify_labels(y)
         try:
             train_idx, val_idx = train_test_split(
                 np.arange(m),
@@ -265,15 +283,61 @@ class BaseMLP(NetworkEstimator):
                 f"examples) is too small to hold every class ({error}); raise "
                 "validation_fraction, add data, or set early_stopping=False."
             ) from None
-        if min(len(train_idx), len(val_idx)) < 1:
+        if len(val_idx) < 2 or len(train_idx) < 1:
             raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves an empty training or "
-                f"validation set with {m} examples; change it or set early_stopping=False."
+                "The validation set is too small. Increase 'validation_fraction' or the size "
+                f"of your dataset: validation_fraction={self.validation_fraction} of {m} "
+                f"examples leaves {len(val_idx)} for validation and {len(train_idx)} for "
+                "training (early stopping needs 2 and 1), or set early_stopping=False."
             )
         return train_idx, val_idx
 
-    def _stratify(self) -> bool:
-        return False
+    def _stratify_labels(self, y):
+        """What the validation split is stratified on (None: not stratified)."""
+        return None
+
+    def _head(self, data) -> str:
+        return data.targets.head
+
+    # ---- scikit-learn's checks and attributes -------------------------------------------------
+    def _mini_batch_solver(self) -> bool:
+        """``partial_fit`` exists only for the mini-batch solvers (scikit-learn's rule)."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit needs a mini-batch solver ('sgd', 'adam', 'momentum' or 'gd'); "
+                "solver='lbfgs' minimizes the full-batch cost"
+            )
+        return True
+
+    def _check_partial(self) -> None:
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call trains one epoch "
+                "on its chunk, with no validation split; set early_stopping=False."
+            )
+
+    def _check_warm_targets(self, targets) -> None:
+        """warm_start continues the weights of the same classes only (scikit-learn's error)."""
+        old = getattr(self, "classes_", None)
+        if old is None or targets.classes is None or np.array_equal(old, targets.classes):
+            return
+        raise ValueError(
+            "warm_start can only be used where `y` has the same classes as in the previous "
+            f"call to fit. Previously got {old}, `y` has {targets.classes}. Set "
+            "warm_start=False to start a new model on these classes."
+        )
+
+    def _store_progress(self, history, m: int, continuing: bool) -> None:
+        """``t_`` (examples seen), ``best_loss_``, ``best_validation_score_`` and the count
+        of epochs without improvement, as scikit-learn keeps them."""
+        before = getattr(self, "t_", 0) if continuing else 0
+        self.t_ = before if self.solver == "lbfgs" else before + history.n_epochs * m
+        self._no_improvement_count = history.no_improvement
+        previous = getattr(self, "best_loss_", None) if continuing else None
+        losses = [*history.loss, *([] if previous is None else [previous])]
+        self.best_loss_ = None if self.early_stopping or not losses else min(losses)
+        scores = [s for s in (getattr(self, "validation_scores_", None) or []) if s == s]
+        self.best_validation_score_ = max(scores) if self.early_stopping and scores else None
 
     def _store(self, network, W, B):
         self.coefs_ = list(W)  # W_l: (n_{l-1}, n_l), scikit-learn's shape, on the data's device
@@ -301,11 +365,8 @@ class BaseMLP(NetworkEstimator):
             raise ValueError("summary() of an unfitted model needs n_features=")
         sizes = (int(n_features), *self._hidden_sizes(), 1)
         head = "identity" if isinstance(self, RegressorMixin) else "sigmoid"
+        head = "exp" if getattr(self, "loss", None) == "poisson" else head
         return Network(sizes, self._activation(), head).summary(m)
-
-
-def _weight_shapes(network):
-    return [(a, b) for a, b in zip(network.sizes[:-1], network.sizes[1:])]
 
 
 def _weight_shapes(network):

@@ -68,6 +68,10 @@ def encode_targets(estimator, y, dtype, classes=None) -> Targets:
         )
         y = y.ravel()
     classes = np.unique(y) if classes is None else np.unique(classes)
+    if classes.shape[0] == 1 and getattr(estimator, "_one_class_allowed", False):
+        encode_labels(y, dtype, classes)  # refuses labels that are not in classes
+        Y = np.zeros((1, y.shape[0]), dtype=dtype)  # scikit-learn's MLP: all "negative"
+        return Targets(Y, "sigmoid", 1, classes)
     if classes.shape[0] < 2:
         raise ValueError(
             f"y has only one class ({classes[0]!r}); a classifier needs examples of at "

@@ -6,11 +6,14 @@ Both share :class:`~._mlp_base.BaseMLP` (parameters, network, fitted state) and 
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
 
 from .. import _params as p
-from ..core.backend import to_numpy
+from ..core.backend import namespace, to_numpy
+from ..core.heads import HEADS
 from ._base import ClassifierTargets, host
 from ._fitting import FitRequest, fit_network
 from ._mlp_base import BaseMLP
@@ -22,16 +25,25 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
     Parameters follow scikit-learn's ``MLPClassifier`` where they exist, with these additions
     and differences:
 
-    - ``solver``: ``"gd"`` (plain gradient descent), ``"momentum"`` (``momentum``,
-      ``nesterovs_momentum``), ``"adam"`` or ``"lbfgs"``.
+    - ``solver``: ``"sgd"`` (scikit-learn's: ``momentum``, ``nesterovs_momentum`` and its
+      ``learning_rate`` schedules by examples seen), ``"adam"``, ``"lbfgs"`` (``max_fun``), and
+      the lecture's ``"gd"`` (plain gradient descent) and ``"momentum"``.
     - ``activation`` adds ``"leaky_relu"``; ``"sigmoid"`` and ``"logistic"`` are the same.
-    - ``learning_rate`` adds the schedules ``"step"`` and ``"exponential"``.
+    - ``learning_rate`` adds the schedules ``"step"`` and ``"exponential"``. With ``"sgd"``,
+      ``"invscaling"`` is ``learning_rate_init / (t_ + 1) ** power_t`` after each epoch and
+      ``"adaptive"`` divides the rate by 5 where training would stop, as in scikit-learn; with
+      ``"gd"``, ``"momentum"`` and ``"adam"`` they count epochs (``invscaling``:
+      ``learning_rate_init / (epoch + 1) ** power_t``; ``adaptive``: divide by 5 after two
+      epochs without improvement).
+    - ``n_iter_no_change``: training stops after more than this many epochs without an
+      improvement by ``tol`` (``np.inf``: never); with early stopping, a validation score that
+      does not improve (a flat one too) also stops it.
     - ``alpha``: the cost is ``mean loss + alpha / (2 m) sum ||W||^2`` with ``m`` the number of
       training examples on every mini-batch, so the minimum does not depend on ``batch_size``.
     - ``batch_size=None`` trains on the full batch.
     - ``early_stopping`` holds out a stratified ``validation_fraction``, watches the validation
       ``monitor`` (``"loss"``, the default, or ``"score"``, accuracy) and restores the weights of
-      the best epoch.
+      the best epoch (``best_epoch_``); ``best_validation_score_`` is the best score.
     - ``dropout``: inverted dropout on the hidden layers while training.
     - ``dtype``: ``"float32"`` (default, fast) or ``"float64"``; None keeps the input's.
     - ``device``: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``: where NumPy or pandas input
@@ -43,12 +55,15 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
 
     Attributes
     ----------
-    classes_, coefs_, intercepts_, n_layers_, n_outputs_, out_activation_, n_iter_,
-    loss_curve_, validation_loss_curve_, validation_scores_, best_epoch_,
-    n_features_in_, feature_names_in_
+    classes_, coefs_, intercepts_, n_layers_, n_outputs_, out_activation_, n_iter_, t_,
+    loss_curve_, best_loss_, validation_loss_curve_, validation_scores_,
+    best_validation_score_, best_epoch_, n_features_in_, feature_names_in_
+
+    One class in ``y`` is fitted as scikit-learn does: every prediction is that class.
     """
 
     _multilabel_allowed = True
+    _one_class_allowed = True
     _parameter_constraints = {**BaseMLP._parameter_constraints, "class_weight": p.class_weight}
 
     def __init__(
@@ -78,6 +93,7 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         beta_2=0.999,
         epsilon=1e-8,
         n_iter_no_change=10,
+        max_fun=15000,
         dropout=0.0,
         dtype="float32",
         device="cpu",
@@ -107,6 +123,7 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
             beta_2=beta_2,
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
             dropout=dropout,
             dtype=dtype,
             device=device,
@@ -148,29 +165,130 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         )  # fmt: skip
         return fit_network(self, X, y, request)
 
+    @available_if(BaseMLP._mini_batch_solver)
     def partial_fit(self, X, y, classes=None, sample_weight=None, *, callbacks=()):
         """Train one epoch on a chunk ``X`` (m, n_features), ``y`` (m,) of a stream.
 
-        ``classes``, every label the stream will hold, is required on the first call.
+        ``classes``, every label the stream will hold, is required on the first call; a later
+        call may repeat it, not change it.
         """
-        if classes is None and not hasattr(self, "classes_"):
+        self._check_partial()
+        fitted = getattr(self, "classes_", None)
+        if classes is None and fitted is None:
             raise ValueError(
                 "classes must be given on the first call to partial_fit: every label the "
                 "stream will hold, e.g. classes=np.unique(y_all)."
             )
+        if classes is not None and fitted is not None:
+            if not np.array_equal(fitted, np.unique(classes)):
+                raise ValueError(
+                    f"classes={classes!r} is not the same as on the first call to partial_fit "
+                    f"(or fit), {fitted.tolist()}; the network has one output per class."
+                )
         request = FitRequest(
             sample_weight, self.class_weight, callbacks=callbacks, partial=True, classes=classes
         )
         return fit_network(self, X, y, request)
 
-    def _stratify(self) -> bool:
-        return getattr(self, "classes_", None) is not None and not self._is_multilabel_target
+    def _stratify_labels(self, y):
+        """As scikit-learn: the 0/1 indicator of each class ((m, 1) for two), none for
+        multilabel targets."""
+        if getattr(self, "classes_", None) is None or self._is_multilabel_target:
+            return None
+        classes = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        return np.asarray(y)[:, np.newaxis] == classes[np.newaxis, :]  # (m, k) booleans
+
+    def predict(self, X):
+        labels = super().predict(X) if len(getattr(self, "classes_", ())) != 1 else None
+        if labels is not None:
+            return labels
+        return np.full(self.decision_function(X).shape[0], self.classes_[0])  # one class
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
-    """A multi-layer perceptron regressor (one or several targets), identity output, squared
-    error ``L = ||K - Y||^2 / 2``. Parameters as in :class:`MLPClassifier` (``monitor="score"``
-    watches R^2)."""
+    """A multi-layer perceptron regressor (one or several targets). Parameters as in
+    :class:`MLPClassifier` (``monitor="score"`` watches R^2), and ``loss``:
+    ``"squared_error"`` (identity output, ``L = ||K - Y||^2 / 2``) or ``"poisson"`` (for
+    counts and rates ``y >= 0``: output ``exp(K)``, half the Poisson deviance
+    ``L = Y log(Y / H) - Y + H``), as in scikit-learn."""
+
+    _parameter_constraints = {
+        **BaseMLP._parameter_constraints,
+        "loss": p.one_of("squared_error", "poisson"),
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="squared_error",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        monitor="loss",
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        dtype="float32",
+        device="cpu",
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            monitor=monitor,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            dtype=dtype,
+            device=device,
+        )
+        self.loss = loss
+
+    def _head(self, data) -> str:
+        if self.loss != "poisson":
+            return "identity"
+        if data.y is not None and np.any(np.asarray(data.y) < 0):
+            raise ValueError(
+                "loss='poisson' needs targets y >= 0 (counts or rates); y has negative values. "
+                "Use loss='squared_error' for them."
+            )
+        return "exp"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,13 +313,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         )
         return fit_network(self, X, y, request)
 
+    @available_if(BaseMLP._mini_batch_solver)
     def partial_fit(self, X, y, sample_weight=None, *, callbacks=()):
         """Train one epoch on a chunk ``X`` (m, n_features), ``y`` of a stream."""
+        self._check_partial()
         request = FitRequest(sample_weight, callbacks=callbacks, partial=True)
         return fit_network(self, X, y, request)
 
     def _score_columns(self, network, W, B, X_cols, Y):
-        return float(r2_score(to_numpy(Y).T, to_numpy(network.logits(W, B, X_cols)).T))
+        K = network.logits(W, B, X_cols)  # (n_L, m)
+        H = HEADS[network.head].output(K, namespace(K))  # (n_L, m)
+        return float(r2_score(to_numpy(Y).T, to_numpy(H).T))
 
     def score(self, X, y, sample_weight=None):
         """R^2 of the predictions on ``X``, ``y`` (arrays of any namespace or device)."""
