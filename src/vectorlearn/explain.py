@@ -226,18 +226,24 @@ def add_explain_parser(commands, common) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("kind", nargs="?", choices=KINDS, default="logreg", help="%(choices)s")
-    parser.add_argument("--examples", type=positive_int, default=4, metavar="M", help="m (4)")
-    parser.add_argument("--features", type=positive_int, default=3, metavar="N", help="n_0 (3)")
     parser.add_argument(
-        "--hidden", type=layer_sizes, default=(3,), metavar="N,N,...", help="mlp hidden sizes (3)"
+        "--examples", type=positive_int, default=4, metavar="M", help="m, the examples"
     )
     parser.add_argument(
-        "--activation", choices=sorted(ACTIVATIONS), default="tanh", help="mlp hidden (tanh)"
+        "--features", type=positive_int, default=3, metavar="N", help="n_0, the features"
     )
-    parser.add_argument("--learning-rate", type=float, default=0.5, metavar="ALPHA")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--values", type=positive_int, default=4, metavar="N", help="rows and columns shown (4)"
+        "--hidden", type=layer_sizes, default=(3,), metavar="N,N,...", help="mlp hidden sizes"
+    )
+    parser.add_argument(
+        "--activation", choices=sorted(ACTIVATIONS), default="tanh", help="mlp hidden activation"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=0.5, metavar="ALPHA", help="alpha, the step size"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--values", type=positive_int, default=4, metavar="N", help="rows and columns shown"
     )
     return parser
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ..data import BUILTIN
+from .. import data as builtin
 from ..tabular import feature_frame, fit_preprocessor, infer_roles, infer_task, read_table
 from ._fit import target_scaler
 from ._options import make_model
@@ -70,7 +70,7 @@ def _short(names, most=6) -> str:
 
 
 def _builtin_frame(name: str):
-    bunch = BUILTIN[name](as_frame=True)
+    bunch = builtin.load(name, as_frame=True)
     return bunch.frame, "target", name
 
 

@@ -54,10 +54,16 @@ def assemble(preprocessor, model, scaler) -> Pipeline:
     return Pipeline([("preprocess", preprocessor), ("model", final)])
 
 
+def iterations(model) -> int:
+    """Epochs (or L-BFGS iterations) the fit ran: ``n_iter_`` is an int for the MLPs and, as in
+    scikit-learn, an array of shape (1,) for LogisticRegression."""
+    return int(np.max(model.n_iter_))
+
+
 def chosen_epochs(model) -> int:
     """The epochs the held-out fit chose: early stopping's best epoch, else the epochs run."""
     best = getattr(model, "best_epoch_", None) if getattr(model, "early_stopping", False) else None
-    return max(1, int(best or model.n_iter_))
+    return max(1, int(best or iterations(model)))
 
 
 def fit(model, X, y, args, ctrl_c, *, validation=None, options=None, label="epoch"):
@@ -76,8 +82,9 @@ def fit(model, X, y, args, ctrl_c, *, validation=None, options=None, label="epoc
         finally:
             progress.close()
     if ctrl_c.requested and interrupted is None:
+        name, n = type(model).__name__, iterations(model)
         interrupted = (
-            f"{type(model).__name__}: L-BFGS stopped by Ctrl-C after iteration {model.n_iter_}; "
+            f"{name}: L-BFGS stopped by Ctrl-C after iteration {n}; "
             "the model holds the weights of that iteration"
         )
     said = []
@@ -92,13 +99,25 @@ def fit(model, X, y, args, ctrl_c, *, validation=None, options=None, label="epoc
 def _not_converged(model) -> str:
     """The estimator's ConvergenceWarning, in the command line's words (its option is
     ``--epochs``, and it standardizes the features itself)."""
-    n = model.n_iter_
+    n = iterations(model)
     if model.solver == "lbfgs":
         return f"note: L-BFGS had not converged after {n} iterations; more --epochs may help"
     if getattr(model, "early_stopping", False):
         return (
             f"note: the validation loss was still improving at the last of the {n} epochs; "
             "more --epochs may help"
+        )
+    curve = getattr(model, "validation_loss_curve_", None) or []
+    best = int(np.argmin(curve)) + 1 if curve else n
+    if best < 0.8 * n:  # the validation loss turned up long ago: more epochs would overfit
+        return (
+            f"note: the training cost was still falling after {n} epochs, but the validation "
+            f"loss was lowest at epoch {best} and has risen since; more --epochs would overfit"
+            + (
+                ", --early-stopping keeps the best epoch"
+                if "early_stopping" in model.get_params()
+                else ""
+            )
         )
     advice = " (--early-stopping lets the validation split decide when to stop)"
     return f"note: the training cost was still falling after {n} epochs; more --epochs may help" + (
@@ -130,5 +149,5 @@ def refit(prepared, args, ctrl_c):
         model, preprocessor.transform(X_all), scaled(scaler, y_all), args, ctrl_c, label="refit"
     )  # its convergence warnings are no news: it runs the chosen epochs on purpose
     pipeline = assemble(preprocessor, model, scaler)
-    info = {"n_rows": len(y_all), "n_iter": int(model.n_iter_), "epochs_chosen": epochs}
+    info = {"n_rows": len(y_all), "n_iter": iterations(model), "epochs_chosen": epochs}
     return pipeline, interrupted, (X_all, y_all, info)

@@ -7,7 +7,6 @@ import json
 import os
 import sys
 
-from .. import report
 from ._arguments import Interrupted
 from ._parser import build_parser
 
@@ -59,11 +58,13 @@ def _run(args) -> int:
     """Run the command ``args`` name and print its result; return the exit status. (Each
     command's module is imported here, so ``vectorlearn --help`` does not import pandas.)"""
     if args.command == "train":
+        from .. import report
         from ._train import run_train
 
         result = run_train(args)
         print(json.dumps(result) if args.json else report.results_table(result))
     elif args.command in ("predict", "evaluate", "summary"):
+        from .. import report
         from . import _models
 
         if args.command == "predict":

@@ -2,7 +2,9 @@
 
 Where an option of ``train`` sets an estimator parameter, its choices and its default in the
 help come from the estimator (:mod:`vectorlearn.cli._options`); its value is checked by the
-estimator's constraints when the model is made, not here.
+estimator's constraints when the model is made, not here. Every option's help states its default
+(``tests/test_readme_help.py``): written out where it depends on the model or the data, added by
+:class:`DefaultsFormatter` where it is the option's fixed ``default``.
 """
 
 from __future__ import annotations
@@ -17,11 +19,32 @@ from . import _arguments as to
 from ._options import TRAIN_DEFAULTS, choices, default
 
 
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Adds ``(default: ...)`` to an option's help unless the help already states it; a flag
+    (its default: off) and an option without a fixed default (``None``) get nothing added."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        fixed = not any(action.default is no for no in (None, False, argparse.SUPPRESS))
+        optional = action.option_strings or action.nargs == argparse.OPTIONAL
+        if fixed and optional and "default" not in text:
+            text += " (default: %(default)s)" if text else "default: %(default)s"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` with :class:`DefaultsFormatter`, for each subcommand too
+    (``add_subparsers`` makes its parsers of the parser's own class)."""
+
+    def __init__(self, *args, formatter_class=DefaultsFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..explain import add_explain_parser  # here: explain imports this package's _arguments
     from ..labs import add_check_lab_parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vectorlearn",
         description="Train logistic regression and neural networks in vectorized matrix form.",
     )
@@ -35,10 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
         "gradcheck",
         parents=[common],
         help="check backpropagation against finite differences on a small random network",
+        description="Check backpropagation: build a small random network (6 inputs, the "
+        "--hidden layers) with each head (sigmoid, softmax, identity) and an L2 penalty, and "
+        "compare every gradient dW, dB with central differences in float64. Prints each "
+        "parameter's largest relative error; exits with 1 if one is above 1e-7.",
     )
-    gradcheck.add_argument("--hidden", type=to.layer_sizes, default=(5, 4), metavar="N,N,...")
-    gradcheck.add_argument("--activation", choices=list(ACTIVATIONS), default="tanh")
-    gradcheck.add_argument("--seed", type=int, default=0)
+    gradcheck.add_argument(
+        "--hidden",
+        type=to.layer_sizes,
+        default="5,4",  # a string default goes through type=, as if typed
+        metavar="N,N,...",
+        help="hidden layer sizes",
+    )
+    gradcheck.add_argument(
+        "--activation", choices=list(ACTIVATIONS), default="tanh", help="hidden activation"
+    )
+    gradcheck.add_argument(
+        "--seed", type=int, default=0, help="random seed of the weights and the data"
+    )
     add_explain_parser(commands, common)
     add_check_lab_parser(commands, common)
     playground = commands.add_parser(
@@ -74,8 +111,13 @@ def _add_train(commands, common) -> None:
             "metrics.json and learning_curve.png; prints the results table (or --json)."
         ),
     )
-    train.add_argument("data", nargs="?", metavar="DATA", help="a .csv or .parquet file")
-    train.add_argument("--target", help="the column to predict (needed with DATA)")
+    train.add_argument(
+        "data",
+        nargs="?",
+        metavar="DATA",
+        help="a .csv or .parquet file (default: none, a built-in data set: see --dataset)",
+    )
+    train.add_argument("--target", help="the column to predict (needed with DATA; no default)")
     train.add_argument(
         "--dataset",
         choices=sorted(BUILTIN),
@@ -112,7 +154,7 @@ def _add_train(commands, common) -> None:
     )
     train.add_argument(
         "--epochs",
-        type=to.whole_number,
+        type=to.positive_int,  # the estimators accept max_iter=0 (scikit-learn's); a run does not
         metavar="N",
         help=f"most epochs (default: {_per_model('epochs')})",
     )
@@ -142,7 +184,8 @@ def _add_train(commands, common) -> None:
     train.add_argument(
         "--early-stopping",
         action="store_true",
-        help="stop the mlp when the validation loss stops improving; keep the best epoch",
+        help="stop the mlp when the validation loss stops improving; keep the best epoch "
+        "(default: off, train for all --epochs)",
     )
     train.add_argument(
         "--validation-fraction",
@@ -164,7 +207,8 @@ def _add_train(commands, common) -> None:
             action="extend",
             default=[],
             metavar="COL[,COL...]",
-            help=f"treat these columns as {role if role != 'drop' else 'to be dropped'}",
+            help=f"treat these columns as {role if role != 'drop' else 'to be dropped'} "
+            "(default: each column's role inferred from its name and values)",
         )
     train.add_argument(
         "--id",
@@ -205,7 +249,7 @@ def _add_train(commands, common) -> None:
         help="continue the run in folder RUN from its checkpoint; ends with the same model as "
         "an uninterrupted run. DATA and options left out are the run's; any given must equal "
         "the run's (refused otherwise). The checkpoint belongs to the fit on the training "
-        "split; the refit on all rows runs again after it",
+        "split; the refit on all rows runs again after it (default: none, a new run)",
     )
     train.add_argument("--json", action="store_true", help="print one JSON object as the result")
     train.add_argument("--quiet", action="store_true", help="no progress or notes on stderr")
@@ -220,8 +264,8 @@ def _add_model_commands(commands, common) -> None:
         description="Predict each row of DATA with MODEL (a run folder or its model.npz). "
         "Keeps the id column when the training data had one.",
     )
-    predict.add_argument("model", metavar="MODEL")
-    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("model", metavar="MODEL", help="a run folder or its model.npz")
+    predict.add_argument("data", metavar="DATA", help="a .csv or .parquet file")
     predict.add_argument("-o", "--output", help="CSV file to write (default: standard output)")
     predict.add_argument("--proba", action="store_true", help="add each class's probability")
     predict.add_argument(
@@ -239,11 +283,16 @@ def _add_model_commands(commands, common) -> None:
         help="score a model on a labelled file",
         description="Score MODEL on DATA, which must hold the target column.",
     )
-    evaluate.add_argument("model", metavar="MODEL")
-    evaluate.add_argument("data", metavar="DATA")
+    evaluate.add_argument("model", metavar="MODEL", help="a run folder or its model.npz")
+    evaluate.add_argument("data", metavar="DATA", help="a .csv or .parquet file with the target")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
     summary = commands.add_parser(
-        "summary", parents=[common], help="show a model's column roles and layer shapes"
+        "summary",
+        parents=[common],
+        help="show a model's column roles and layer shapes",
+        description="Show what MODEL was trained for (the task and the target), how it reads "
+        "the columns of a file (numeric, categorical, dates, dropped, the id) and each layer's "
+        "W, B, K and A shapes with its parameter count (m: the number of examples).",
     )
-    summary.add_argument("model", metavar="MODEL")
+    summary.add_argument("model", metavar="MODEL", help="a run folder or its model.npz")

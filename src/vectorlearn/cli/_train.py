@@ -13,7 +13,7 @@ from .._files import atomic_write
 from ..persist import save
 from ._arguments import Interrupted
 from ._data import prepare
-from ._fit import assemble, fit, refit, scaled
+from ._fit import assemble, fit, iterations, refit, scaled
 from ._options import fill_defaults
 from ._progress import note
 from ._run_file import read_run_file, take_stored_options, write_run_file
@@ -140,7 +140,7 @@ def _train_in(out, args, prepared) -> dict:
         },
         "n_train": int(X_train.shape[0]),
         "n_validation": int(X_val.shape[0]),
-        "n_iter": int(model.n_iter_),
+        "n_iter": iterations(model),
         "train": report.metrics(held_out, X_train, y_train, task),
         "validation": report.metrics(held_out, X_val, y_val, task),
         "saved_model": "held-out fit",
