@@ -149,6 +149,8 @@ NOT_RUN = {
     "(test_readme.py checks it does), and test_quick_start_train runs `vectorlearn train`",
     "Exporting to ONNX #1": "installs the onnx extra (pip); the python block after it runs",
     "GPUs and clusters #1": "needs a CUDA GPU (torch.cuda.is_available()); it runs where one is",
+    "The playground #1": "installs the extra and starts a server that opens a browser; "
+    "tests/test_playground.py drives that page in headless Chromium",
 }
 
 
