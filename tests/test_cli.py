@@ -69,3 +69,41 @@ def test_bad_options_exit_2_without_a_traceback(args):
     result = vectorlearn(*args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.strip()
+
+
+HELP_IMPORTS = """
+import sys
+from vectorlearn.cli import main
+try:
+    main(["--help"])
+except SystemExit as stop:
+    assert stop.code == 0, stop.code
+heavy = [m for m in ("numpy", "scipy", "pandas", "sklearn") if m in sys.modules]
+print("heavy:", heavy)
+"""
+
+
+def test_help_lists_every_command_without_importing_the_heavy_libraries():
+    from vectorlearn.cli._arguments import COMMANDS
+
+    run = subprocess.run([sys.executable, "-c", HELP_IMPORTS], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.rstrip().endswith("heavy: []"), run.stdout[-500:]
+    for name, line in COMMANDS.items():
+        assert name in run.stdout and line.split()[0] in run.stdout
+
+
+def test_the_light_parser_lists_the_same_commands_as_the_full_one():
+    import argparse
+
+    from vectorlearn.cli._parser import build_parser
+
+    def commands(parser):
+        (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return [(c.dest, c.help) for c in action._choices_actions]
+
+    full = commands(build_parser())
+    assert commands(build_parser(None)) == full
+    assert commands(build_parser("predict")) == full
+    with pytest.raises(SystemExit):  # an unknown command is refused by the light parser too
+        build_parser("trian").parse_args(["trian"])

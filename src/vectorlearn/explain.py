@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cli._arguments import layer_sizes, positive_int
+from .cli._arguments import COMMANDS, layer_sizes, positive_int
 from .core import (
     ACTIVATIONS,
     HEADS,
@@ -217,7 +217,7 @@ def add_explain_parser(commands, common) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "explain",
         parents=[common],
-        help="print one forward and one backward step, equation by equation",
+        help=COMMANDS["explain"],
         description=(
             "Print one step of gradient descent on a tiny random data set (examples are "
             "columns): each equation, each matrix's shape and a few of its values, and the "

@@ -72,3 +72,18 @@ def names(text: str) -> list[str]:
 
 class Interrupted(Exception):
     """Ctrl-C stopped training; the model so far is saved (exit status 130)."""
+
+
+# Each command's one line in ``vectorlearn --help``, in the order it lists them. The commands'
+# own modules use these too, so that ``vectorlearn --help`` can list every command without
+# importing what the commands need (scikit-learn, the estimators, the core).
+COMMANDS = {
+    "train": "train a model on a CSV/Parquet file or a built-in data set",
+    "predict": "predict each row of a file with a trained model",
+    "evaluate": "score a model on a labelled file",
+    "summary": "show a model's column roles and layer shapes",
+    "gradcheck": "check backpropagation against finite differences on a small random network",
+    "explain": "print one forward and one backward step, equation by equation",
+    "check-lab": "check a Titanic lab's functions and name the first one that is wrong",
+    "playground": "train a network in the browser and watch its matrices learn",
+}

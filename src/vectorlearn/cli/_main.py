@@ -16,7 +16,8 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for `cat big | h
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else [str(word) for word in argv]
+    args = build_parser(_command(argv)).parse_args(argv)
     try:
         status = _run(args)
         sys.stdout.flush()  # a closed pipe fails here, not in the interpreter's exit
@@ -98,3 +99,9 @@ def _checker(command: str):
     from ._models import run_gradcheck
 
     return run_gradcheck
+
+
+def _command(argv) -> str | None:
+    """The subcommand ``argv`` names: its first word that is not an option (``vectorlearn``'s
+    own options, ``--help`` and ``--version``, take no value), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)

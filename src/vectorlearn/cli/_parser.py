@@ -12,11 +12,9 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from ..core import ACTIVATIONS
 from ..data import BUILTIN, DEFAULT_DATASET
 from ..playground import add_arguments as add_playground_arguments
 from . import _arguments as to
-from ._options import TRAIN_DEFAULTS, choices, default
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
@@ -40,10 +38,14 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from ..explain import add_explain_parser  # here: explain imports this package's _arguments
-    from ..labs import add_check_lab_parser
+ALL = "all"  # build_parser's default: every command in full
 
+
+def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
+    """The parser of ``vectorlearn``. ``command`` is the one subcommand to build in full (its
+    options need the estimators or the core, which take a second or two to import); the others
+    are listed with their one line only. None: no command was given (``vectorlearn --help``);
+    the default, ``ALL``, builds every command in full."""
     parser = Parser(
         prog="vectorlearn",
         description="Train logistic regression and neural networks in vectorized matrix form.",
@@ -52,12 +54,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    _add_train(commands, common)
-    _add_model_commands(commands, common)
+    for names, add in _COMMANDS:
+        if command == ALL or command in names:
+            add(commands, common)
+        else:
+            for name in names:
+                commands.add_parser(name, parents=[common], help=to.COMMANDS[name])
+    return parser
+
+
+def _add_gradcheck(commands, common) -> None:
+    from ..core import ACTIVATIONS
+
     gradcheck = commands.add_parser(
         "gradcheck",
         parents=[common],
-        help="check backpropagation against finite differences on a small random network",
+        help=to.COMMANDS["gradcheck"],
         description="Check backpropagation: build a small random network (6 inputs, the "
         "--hidden layers) with each head (sigmoid, softmax, identity) and an L2 penalty, and "
         "compare every gradient dW, dB with central differences in float64. Prints each "
@@ -76,29 +88,45 @@ def build_parser() -> argparse.ArgumentParser:
     gradcheck.add_argument(
         "--seed", type=int, default=0, help="random seed of the weights and the data"
     )
+
+
+def _add_explain(commands, common) -> None:
+    from ..explain import add_explain_parser  # here: explain imports this package's _arguments
+
     add_explain_parser(commands, common)
+
+
+def _add_check_lab(commands, common) -> None:
+    from ..labs import add_check_lab_parser
+
     add_check_lab_parser(commands, common)
+
+
+def _add_playground(commands, common) -> None:
     playground = commands.add_parser(
         "playground",
         parents=[common],
-        help="train a network in the browser and watch its matrices learn",
+        help=to.COMMANDS["playground"],
         description="Start a local web page that trains a network on vectorlearn's core and "
         "shows each layer's matrices as it learns (pip install 'vectorlearn[playground]').",
     )
     add_playground_arguments(playground)
-    return parser
 
 
 def _per_model(option: str) -> str:
     """``auto for logreg, 0.001 for mlp``: the default of ``option`` for each model."""
+    from ._options import default
+
     return ", ".join(f"{default(kind, option)} for {kind}" for kind in ("logreg", "mlp"))
 
 
 def _add_train(commands, common) -> None:
+    from ._options import TRAIN_DEFAULTS, choices, default  # imports the estimators
+
     train = commands.add_parser(
         "train",
         parents=[common],
-        help="train a model on a CSV/Parquet file or a built-in data set",
+        help=to.COMMANDS["train"],
         description=(
             "Train on DATA (a .csv or .parquet file; --target names the column to predict) or, "
             "without DATA, on a built-in data set (default: scikit-learn's breast cancer data). "
@@ -260,7 +288,7 @@ def _add_model_commands(commands, common) -> None:
     predict = commands.add_parser(
         "predict",
         parents=[common],
-        help="predict each row of a file with a trained model",
+        help=to.COMMANDS["predict"],
         description="Predict each row of DATA with MODEL (a run folder or its model.npz). "
         "Keeps the id column when the training data had one.",
     )
@@ -280,7 +308,7 @@ def _add_model_commands(commands, common) -> None:
     evaluate = commands.add_parser(
         "evaluate",
         parents=[common],
-        help="score a model on a labelled file",
+        help=to.COMMANDS["evaluate"],
         description="Score MODEL on DATA, which must hold the target column.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="a run folder or its model.npz")
@@ -290,9 +318,20 @@ def _add_model_commands(commands, common) -> None:
     summary = commands.add_parser(
         "summary",
         parents=[common],
-        help="show a model's column roles and layer shapes",
+        help=to.COMMANDS["summary"],
         description="Show what MODEL was trained for (the task and the target), how it reads "
         "the columns of a file (numeric, categorical, dates, dropped, the id) and each layer's "
         "W, B, K and A shapes with its parameter count (m: the number of examples).",
     )
     summary.add_argument("model", metavar="MODEL", help="a run folder or its model.npz")
+
+
+# (commands, the function that adds them in full), in the order --help lists them.
+_COMMANDS = [
+    (("train",), _add_train),
+    (("predict", "evaluate", "summary"), _add_model_commands),
+    (("gradcheck",), _add_gradcheck),
+    (("explain",), _add_explain),
+    (("check-lab",), _add_check_lab),
+    (("playground",), _add_playground),
+]

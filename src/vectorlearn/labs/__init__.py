@@ -24,6 +24,7 @@ import uuid
 from importlib import resources
 from pathlib import Path
 
+from ..cli._arguments import COMMANDS
 from . import _check_lab1, _check_lab2
 from ._checking import Mismatch
 
@@ -98,7 +99,7 @@ def add_check_lab_parser(commands, common) -> argparse.ArgumentParser:
     parser = commands.add_parser(
         "check-lab",
         parents=[common],
-        help="check a Titanic lab's functions and name the first one that is wrong",
+        help=COMMANDS["check-lab"],
         description=(
             "Import FILE (your copy of a lab from the repository's labs/ folder), test its "
             "functions in the lab's order (shapes, values against the reference on small "
