@@ -155,12 +155,13 @@ def test_ctrl_c_stops_lbfgs_after_the_iteration_and_keeps_its_weights(make):
             signal.raise_signal(signal.SIGINT)
 
     model = make()
+    before = signal.getsignal(signal.SIGINT)  # SIG_IGN when the run was started in the background
     with pytest.raises(TrainingInterrupted, match="L-BFGS stopped by Ctrl-C after iteration 2"):
         model.fit(X, y, callbacks=[press_ctrl_c_at_iteration_2])
     assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
     two = _quiet_fit(make().set_params(max_iter=2), X, y)  # the same two iterations, uncut
     np.testing.assert_allclose(model.predict_proba(X), two.predict_proba(X), rtol=1e-6)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert signal.getsignal(signal.SIGINT) is before  # put back
 
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
@@ -172,10 +173,11 @@ def test_ctrl_c_stops_an_epoch_solver_after_the_current_mini_batch():
             signal.raise_signal(signal.SIGINT)
 
     model = MLPClassifier((8,), batch_size=50, max_iter=20, random_state=0)
+    before = signal.getsignal(signal.SIGINT)
     with pytest.raises(TrainingInterrupted, match="during epoch 3"):
         model.fit(X, y, callbacks=[press_ctrl_c_after_epoch_2])
     assert model.n_iter_ == 2 and model.predict(X).shape == (200,)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is before
 
 
 # ---- one fit path -------------------------------------------------------------------------------
@@ -304,3 +306,22 @@ def test_the_package_imports_form_no_circle():
 @pytest.mark.parametrize("path", sorted(p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py")))
 def test_every_module_stays_under_400_lines(path):
     assert len((SRC / path).read_text().splitlines()) <= 400
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
+def test_ctrl_c_handling_works_and_puts_back_sig_ign_in_a_background_process():
+    """A job started with ``&`` by a non-interactive shell (or under nohup) starts with SIGINT
+    ignored: fit still stops on a raised SIGINT, and leaves it ignored afterwards."""
+    X, y = make_classification(200, 6, random_state=0)
+
+    def press_ctrl_c_at_iteration_2(info):
+        if info["epoch"] == 2:
+            signal.raise_signal(signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with pytest.raises(TrainingInterrupted):
+            LogisticRegression(max_iter=50).fit(X, y, callbacks=[press_ctrl_c_at_iteration_2])
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

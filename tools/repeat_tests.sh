@@ -5,9 +5,10 @@
 #
 #     tools/repeat_tests.sh [N] [COMMIT]      # defaults: 30, HEAD; ~5 min per run on 2 cores
 #
-# It works in a temporary git worktree, so the working tree can change meanwhile. Run it in the
-# foreground or with setsid (a job started with `&` by a non-interactive shell ignores SIGINT,
-# which the Ctrl-C tests then see).
+# It works in a temporary git worktree, so the working tree can change meanwhile. It may run in
+# the background: a job started with `&` by a non-interactive shell starts with SIGINT ignored,
+# and the Ctrl-C tests check that fit puts back whatever handler it found (its first run here
+# found three tests that assumed Python's default one).
 set -euo pipefail
 runs="${1:-30}"
 commit="$(git rev-parse "${2:-HEAD}")"
