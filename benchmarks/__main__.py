@@ -14,10 +14,19 @@ if any(name in os.environ for name in _OVERRIDES):
     env = {k: v for k, v in os.environ.items() if k not in _OVERRIDES}
     os.execve(sys.executable, [sys.executable, "-m", "benchmarks", *sys.argv[1:]], env)
 
-from . import cli_case, dask_case, floor, logistic, loops, mlp, time_to_target  # noqa: E402
+from . import (  # noqa: E402
+    cli_case,
+    dask_case,
+    floor,
+    logistic,
+    loops,
+    mlp,
+    sparse_case,
+    time_to_target,
+)
 from ._timing import machine  # noqa: E402
 
-CASES = [loops, logistic, mlp, time_to_target, floor, dask_case, cli_case]
+CASES = [loops, logistic, mlp, time_to_target, floor, dask_case, cli_case, sparse_case]
 
 
 def render(results: list[dict], info: dict, quick: bool) -> str:

@@ -1,6 +1,7 @@
 """What one column of a table looks like: the tests :func:`vectorlearn.tabular.infer_roles`
-applies to each column (ids, group ids, dates, free text, categories), and the date parts that
-:func:`vectorlearn.tabular.feature_frame` computes from a date column."""
+applies to each column (ids, group ids, dates, prose, free text, categories), the date parts that
+:func:`vectorlearn.tabular.feature_frame` computes from a date column, and the TF-IDF vectorizer
+of a text column."""
 
 from __future__ import annotations
 
@@ -8,11 +9,28 @@ import re
 
 import numpy as np
 import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 MAX_NUMERIC_CATEGORIES = 10  # whole-number columns with this many values or fewer are categories
 MAX_CLASSES = 20  # whole-number targets with this many values or fewer are class labels
 FREE_TEXT_RATIO = 0.5  # text with more distinct values than this share of rows is free text
 MIN_ROWS_FOR_RATIOS = 20  # below this, distinct-value ratios say nothing
+# Prose (TF-IDF features): text whose non-empty values hold on average at least PROSE_MIN_WORDS
+# words (runs of letters: "12" and "P-0042" are no words), from a vocabulary of at least
+# PROSE_MIN_VOCABULARY distinct words. Measured: Titanic's names ("Braund, Mr. Owen Harris")
+# hold 4 to 5 words on average (8 at most) and stay free text, dropped; a template such as "seen
+# on day 12 by dr 40" holds 5 words of a 5-word vocabulary; reviews and notes hold 10 to 100.
+PROSE_MIN_WORDS = 6
+PROSE_MIN_VOCABULARY = 30
+WORD = re.compile(r"[^\W\d_]+")  # a run of letters, in any alphabet
+PROSE_SAMPLE = 10_000  # prose is judged on the first this many non-empty values
+# A text column's TfidfVectorizer: scikit-learn's words (2 or more letters or digits, lowercased),
+# term counts damped to 1 + log(count) (sublinear_tf), each row's vector of length 1 (l2), at
+# most MAX_TERMS terms (the most frequent), each in at least 2 rows once there are
+# MIN_ROWS_FOR_RATIOS rows (a word seen once cannot help predict another row), in float64 as
+# the other features. Its output is a sparse matrix.
+MAX_TERMS = 20_000
+TFIDF = {"sublinear_tf": True, "max_features": MAX_TERMS, "dtype": np.float64}
 ID_NAME = re.compile(r"(^|[_\W])id$|^id([_\W]|$)|identifier|^index$", re.IGNORECASE)
 CODE = re.compile(
     r"[A-Za-z]{0,6}[-_/.#]?\d{2,}[-_/.]?[A-Za-z0-9]{0,8}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
@@ -98,6 +116,48 @@ def is_free_text(column: pd.Series) -> bool:
         return False
     n = len(column)
     return n >= MIN_ROWS_FOR_RATIOS and column.nunique() > FREE_TEXT_RATIO * n
+
+
+def words_per_value(column: pd.Series) -> tuple[float, int]:
+    """The mean number of words in the non-empty values of a text column, and how many
+    distinct words (lowercased) they use; ``(0.0, 0)`` for numbers, booleans and no text."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return 0.0, 0
+    text = column.dropna().astype(str)
+    words = text[text.str.strip() != ""].head(PROSE_SAMPLE).str.lower().str.findall(WORD)
+    if words.empty:
+        return 0.0, 0
+    return float(words.str.len().mean()), len(set().union(*words))
+
+
+def is_prose(column: pd.Series) -> bool:
+    """Text written in sentences (see ``PROSE_MIN_WORDS``): TF-IDF features, not a category."""
+    mean, vocabulary = words_per_value(column)
+    return mean >= PROSE_MIN_WORDS and vocabulary >= PROSE_MIN_VOCABULARY
+
+
+def text_vectorizer(n_rows: int) -> TfidfVectorizer:
+    """The vectorizer of a text column fitted on ``n_rows`` rows (see ``TFIDF``)."""
+    return TfidfVectorizer(**TFIDF, min_df=2 if n_rows >= MIN_ROWS_FOR_RATIOS else 1)
+
+
+def text_values(column: pd.Series) -> pd.Series:
+    """A text column as the vectorizer reads it: each value as text, gaps as ``""``."""
+    return column.map(category_text).fillna("").astype(object)
+
+
+def refuse_wordless(name: str, values: pd.Series) -> None:
+    """A ``ValueError`` naming text column ``name`` when its vectorizer would find no term in
+    ``values`` (from :func:`text_values`): no word, or none in 2 rows."""
+    vectorizer = text_vectorizer(len(values))
+    try:
+        vectorizer.fit(values)
+    except ValueError:
+        rows = f"in {vectorizer.min_df} or more rows" if vectorizer.min_df > 1 else "at all"
+        raise ValueError(
+            f"text column {name!r} has no word (2 or more letters or digits) that appears {rows}, "
+            f"so it gives no features; drop it (--drop {name})"
+        ) from None
 
 
 def is_categorical(column: pd.Series) -> bool:

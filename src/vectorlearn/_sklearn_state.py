@@ -36,6 +36,11 @@ TRUSTED = {
     "sklearn.feature_extraction.text.TfidfTransformer",
     "sklearn.feature_extraction.text.TfidfVectorizer",
 }
+# Vectorizers whose input="filename" or "file" would open the files that the data names.
+TEXT_VECTORIZERS = {
+    "sklearn.feature_extraction.text.CountVectorizer",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+}
 # NumPy scalar types and dtypes that parameters and fitted attributes hold (OneHotEncoder's
 # dtype=np.float64, SimpleImputer's _fit_dtype, ...).
 TYPES = {
@@ -203,6 +208,11 @@ def _estimator(name, state, arrays, path, trusted=TRUSTED):
     obj.__dict__.update({key: decode(v, arrays, path) for key, v in state.items()})
     if name == "sklearn.pipeline.Pipeline" and getattr(obj, "memory", None) is not None:
         raise ValueError(f"{path}: a saved Pipeline may not name a cache folder (memory)")
+    if name in TEXT_VECTORIZERS and getattr(obj, "input", None) != "content":
+        raise ValueError(
+            f"{path}: a saved text vectorizer must read the text it is given (input='content'); "
+            "one that opens files named in the data is refused"
+        )
     try:
         obj._validate_params()
     except (AttributeError, TypeError, ValueError) as error:

@@ -109,7 +109,7 @@ def save_pictures(model, pipeline, roles, task, X_val, y_val, folder) -> list[st
     ax.legend()
     written.append(_save(fig, os.path.join(folder, "learning_curve.png")))
     plt.close(fig)
-    if task == "classification" and len(roles.numeric) == 2 and not roles.categorical:
+    if task == "classification" and len(roles.numeric) == 2 and roles.features == roles.numeric:
         written.append(_boundary(plt, pipeline, roles, X_val, y_val, folder))
     return written
 

@@ -7,9 +7,12 @@ Roles, in the order they are decided (each decision is a note; the user's lists 
 - dropped: columns the user drops, columns with no values, ids (whole numbers or code-like text,
   every value distinct, in any row order: named like an id, a permutation of a range, or codes
   such as ``P-0042``), group ids (a person or firm number that repeats, as in panel data) and
-  free text (text with more distinct values than half the rows);
+  free text that is not prose (text with more distinct values than half the rows);
 - dates: ISO dates (``2021-03-04``, with or without a time) become year, month, day of week and
   days since 1970-01-01, computed by :func:`feature_frame` at training and at prediction alike;
+- text: prose (values of ``PROSE_MIN_WORDS`` words or more on average) and ``--text``'s columns:
+  gaps become ``""``, then one ``TfidfVectorizer`` per column (settings: ``_columns.TFIDF``),
+  whose sparse output keeps the whole feature matrix sparse;
 - categorical: text, booleans, and whole-number columns with at most ``MAX_NUMERIC_CATEGORIES``
   distinct values that are not an ordered range (``year`` 1980..1987 stays numeric): the most
   frequent value fills gaps, then one-hot encoding (unseen categories are ignored);
@@ -36,6 +39,7 @@ from ._columns import (
     DATE_PARTS,
     MAX_CLASSES,
     MAX_NUMERIC_CATEGORIES,
+    MIN_ROWS_FOR_RATIOS,
     category_text,
     date_parts,
     group_id_repeats,
@@ -43,8 +47,13 @@ from ._columns import (
     is_date,
     is_free_text,
     is_id_like,
+    is_prose,
     part_name,
+    refuse_wordless,
+    text_values,
+    text_vectorizer,
     whole_numbers,
+    words_per_value,
 )
 
 
@@ -118,11 +127,12 @@ class ColumnRoles:
     id_column: str | None = None
     notes: list[str] = field(default_factory=list)
     dates: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
         """The columns the model reads (a date column gives several features)."""
-        return self.numeric + self.categorical + self.dates
+        return self.numeric + self.categorical + self.dates + self.text
 
     def parts(self, kind: str) -> list[str]:
         """The ``"numeric"`` or ``"categorical"`` columns of :func:`feature_frame`'s frame:
@@ -138,13 +148,16 @@ class ColumnRoles:
         return cls(**data)
 
 
-def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=(), id=None):
+def infer_roles(
+    frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=(), text=(), id=None
+):
     """Decide the role of every column of ``frame``; the user's lists override the inference."""
     if target not in frame.columns:
         raise ValueError(
             f"there is no target column {target!r}; the columns are: {', '.join(frame.columns)}"
         )
     given = (("--drop", drop), ("--categorical", categorical), ("--numeric", numeric))
+    given += (("--text", text),)
     for option, names in (*given, ("--id", [id] if id is not None else [])):
         unknown = [n for n in names if n not in frame.columns]
         if unknown:
@@ -155,12 +168,13 @@ def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), nu
     if id is not None and (id == target or any(id in names for _, names in given)):
         raise ValueError(
             f"--id {id}: the id column cannot also be the target or in {given[0][0]}, "
-            "--categorical or --numeric"
+            "--categorical, --numeric or --text"
         )
+    _refuse_two_roles(target, text, categorical, numeric)
     roles = ColumnRoles(target=target, id_column=id)
     for name in frame.columns:
         if name != target:
-            _decide(roles, name, frame[name], drop, categorical, numeric)
+            _decide(roles, name, frame[name], drop, categorical, numeric, text)
     if not roles.features:
         raise ValueError(
             "no usable feature columns are left after dropping "
@@ -169,7 +183,19 @@ def infer_roles(frame: pd.DataFrame, target: str, *, drop=(), categorical=(), nu
     return roles
 
 
-def _decide(roles, name, column, drop, categorical, numeric) -> None:
+def _refuse_two_roles(target, text, categorical, numeric) -> None:
+    """``--text`` names neither the target nor a column of ``--categorical`` or ``--numeric``."""
+    if target in text:
+        raise ValueError(f"--text {target}: {target!r} is the target, which cannot be a feature")
+    for option, names in (("--categorical", categorical), ("--numeric", numeric)):
+        both = [name for name in text if name in names]
+        if both:
+            raise ValueError(
+                f"--text and {option} both name {', '.join(both)}; give each column one role"
+            )
+
+
+def _decide(roles, name, column, drop, categorical, numeric, text=()) -> None:
     """Give column ``name`` its role, with a note saying why where the data decided it."""
     if name == roles.id_column:
         roles.dropped.append(name)
@@ -180,6 +206,9 @@ def _decide(roles, name, column, drop, categorical, numeric) -> None:
     elif column.isna().all():
         roles.dropped.append(name)
         roles.notes.append(f"dropped {name!r}: it has no values")
+    elif name in text:
+        roles.text.append(name)
+        roles.notes.append(f"{name!r} is text: asked to (--text); TF-IDF of its words")
     elif name in categorical:
         roles.categorical.append(name)
     elif name in numeric:
@@ -201,6 +230,12 @@ def _decide(roles, name, column, drop, categorical, numeric) -> None:
         roles.notes.append(
             f"dropped {name!r}: it looks like a group id ({column.nunique()} values, each in "
             f"about {repeats:.3g} rows); use --numeric or --categorical {name} to keep it"
+        )
+    elif is_prose(column):
+        roles.text.append(name)
+        roles.notes.append(
+            f"{name!r} is text ({words_per_value(column)[0]:.3g} words per value on average): "
+            f"TF-IDF of its words; use --drop {name} to leave it out"
         )
     elif is_free_text(column):
         roles.dropped.append(name)
@@ -235,6 +270,8 @@ def feature_frame(frame: pd.DataFrame, roles: ColumnRoles) -> pd.DataFrame:
             features[part] = categories if kind == "categorical" else values
     for name in roles.categorical:
         features[name] = features[name].map(category_text).astype(object)
+    for name in roles.text:
+        features[name] = text_values(frame[name])
     for name in roles.numeric:
         try:
             features[name] = pd.to_numeric(features[name], errors="raise").astype(float)
@@ -255,8 +292,10 @@ def _first_non_number(column: pd.Series):
     return None
 
 
-def make_preprocessor(roles: ColumnRoles) -> ColumnTransformer:
-    """The ``ColumnTransformer`` for ``roles``: numbers imputed and scaled, categories one-hot."""
+def make_preprocessor(roles: ColumnRoles, n_rows: int | None = None) -> ColumnTransformer:
+    """The ``ColumnTransformer`` for ``roles``: numbers imputed and scaled, categories one-hot,
+    each text column (a name, so its vectorizer reads 1-D text) TF-IDF for ``n_rows`` rows (None:
+    many). With text, its output is a sparse CSR matrix, whatever the density."""
     parts = []
     numeric, categorical = roles.parts("numeric"), roles.parts("categorical")
     if numeric:
@@ -274,7 +313,15 @@ def make_preprocessor(roles: ColumnRoles) -> ColumnTransformer:
                 categorical,
             )
         )
-    return ColumnTransformer(parts)
+    n_rows = MIN_ROWS_FOR_RATIOS if n_rows is None else n_rows
+    parts += [(f"text{k}", text_vectorizer(n_rows), name) for k, name in enumerate(roles.text)]
+    return ColumnTransformer(parts, sparse_threshold=1.0 if roles.text else 0.3)
+
+
+def text_terms(roles: ColumnRoles, preprocessor: ColumnTransformer) -> dict[str, int]:
+    """How many terms the fitted vectorizer of each text column kept."""
+    fitted = preprocessor.named_transformers_
+    return {name: len(fitted[f"text{k}"].vocabulary_) for k, name in enumerate(roles.text)}
 
 
 def fit_preprocessor(roles: ColumnRoles, features: pd.DataFrame) -> ColumnTransformer:
@@ -292,10 +339,15 @@ def fit_preprocessor(roles: ColumnRoles, features: pd.DataFrame) -> ColumnTransf
                 "replace them with numbers, or leave the cells empty to have them filled with the "
                 "median"
             )
-    preprocessor = make_preprocessor(roles)
+    preprocessor = make_preprocessor(roles, len(features))
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        preprocessor.fit(features)
+        try:
+            preprocessor.fit(features)
+        except ValueError:
+            for name in roles.text:  # the vectorizer's "empty vocabulary", in the CLI's words
+                refuse_wordless(name, features[name])
+            raise
     if roles.parts("numeric"):
         scaler = preprocessor.named_transformers_["numeric"][-1]
         bad = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_) & np.isfinite(scaler.scale_))

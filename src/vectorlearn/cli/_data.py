@@ -10,7 +10,14 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import data as builtin
-from ..tabular import feature_frame, fit_preprocessor, infer_roles, infer_task, read_table
+from ..tabular import (
+    feature_frame,
+    fit_preprocessor,
+    infer_roles,
+    infer_task,
+    read_table,
+    text_terms,
+)
 from ._fit import target_scaler
 from ._options import make_model
 from ._progress import note
@@ -33,6 +40,7 @@ def prepare(args):
         drop=args.drop,
         categorical=args.categorical,
         numeric=args.numeric,
+        text=args.text,
         id=args.id,
     )
     frame = rows_with_target(frame, target, args.quiet)
@@ -40,14 +48,16 @@ def prepare(args):
     y = target_values(frame[target], task)
     for line in roles.notes:
         note(line, args.quiet)
-    dates = f"; dates: {_short(roles.dates)}" if roles.dates else ""
-    note(
-        f"{task} of {target!r}; numeric: {_short(roles.numeric)}; "
-        f"categorical: {_short(roles.categorical)}{dates}",
-        args.quiet,
-    )
     split = _split(feature_frame(frame, roles), y, task, target, args)
     preprocessor = fit_preprocessor(roles, split[0])
+    dates = f"; dates: {_short(roles.dates)}" if roles.dates else ""
+    terms = [f"{name} ({n} terms)" for name, n in text_terms(roles, preprocessor).items()]
+    text = f"; text: {_short(terms)}" if terms else ""
+    note(
+        f"{task} of {target!r}; numeric: {_short(roles.numeric)}; "
+        f"categorical: {_short(roles.categorical)}{dates}{text}",
+        args.quiet,
+    )
     model = make_model(args, task)
     return SimpleNamespace(
         target_scaler=target_scaler(split[2], task),

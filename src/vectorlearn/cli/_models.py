@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -48,8 +49,10 @@ def _load_bundle(path):
         raise ValueError(f"{file} is a model without its column roles; train it with the CLI")
     try:
         roles = ColumnRoles.from_dict(info["roles"])
-        names = [roles.target, *roles.numeric, *roles.categorical, *roles.dropped, *roles.dates]
-        if not all(isinstance(name, str) for name in names):
+        lists = [roles.numeric, roles.categorical, roles.dropped, roles.dates, roles.text]
+        if not all(isinstance(names, list) for names in lists):
+            raise TypeError
+        if not all(isinstance(name, str) for name in [roles.target, *chain(*lists)]):
             raise TypeError
     except TypeError:
         raise ValueError(f"{file}: its column roles are malformed") from None
@@ -112,6 +115,7 @@ def run_summary(args) -> str:
         f"numeric columns: {', '.join(roles.numeric) or 'none'}",
         f"categorical columns: {', '.join(roles.categorical) or 'none'}",
         f"date columns: {', '.join(roles.dates) or 'none'}",
+        f"text columns: {', '.join(roles.text) or 'none'}",
         f"dropped columns: {', '.join(roles.dropped) or 'none'}",
         f"id column: {roles.id_column or 'none'}",
         "",

@@ -67,6 +67,7 @@ RUN_OPTIONS = {
     "drop": "--drop",
     "categorical": "--categorical",
     "numeric": "--numeric",
+    "text": "--text",
     "id": "--id",
     "no_refit": "--no-refit",
 }
@@ -115,7 +116,7 @@ def run_options(args, task: str) -> dict:
     for option in PARAMETERS[kind]:
         if options[option] is None:
             options[option] = default(kind, option)
-    for name in ("hidden", "drop", "categorical", "numeric"):
+    for name in ("hidden", "drop", "categorical", "numeric", "text"):
         options[name] = None if options[name] is None else list(options[name])
     return options
 

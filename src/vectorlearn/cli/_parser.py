@@ -121,6 +121,7 @@ def _per_model(option: str) -> str:
 
 
 def _add_train(commands, common) -> None:
+    from .._columns import PROSE_MIN_VOCABULARY, PROSE_MIN_WORDS
     from ._options import TRAIN_DEFAULTS, choices, default  # imports the estimators
 
     train = commands.add_parser(
@@ -131,8 +132,9 @@ def _add_train(commands, common) -> None:
             "Train on DATA (a .csv or .parquet file; --target names the column to predict) or, "
             "without DATA, on a built-in data set (default: scikit-learn's breast cancer data). "
             "Columns are sorted into numeric (median-imputed, standardized), categorical "
-            "(most-frequent-imputed, one-hot), dates (ISO dates: year, month, day of week, days) "
-            "and dropped (ids, group ids, free text, empty); a regression target is "
+            "(most-frequent-imputed, one-hot), dates (ISO dates: year, month, day of week, days), "
+            "text (prose or --text: TF-IDF of its words, a sparse matrix) and dropped (ids, "
+            "group ids, other free text, empty); a regression target is "
             "standardized for training and predicted in its own units. A validation split is "
             "held out to report on and to choose the epochs; then the model is refitted on all "
             "rows (--no-refit keeps the held-out one). Writes a run folder with the model, "
@@ -238,6 +240,16 @@ def _add_train(commands, common) -> None:
             help=f"treat these columns as {role if role != 'drop' else 'to be dropped'} "
             "(default: each column's role inferred from its name and values)",
         )
+    train.add_argument(
+        "--text",
+        type=to.names,
+        action="extend",
+        default=[],
+        metavar="COL[,COL...]",
+        help="treat these columns as free text: TF-IDF features of their words (default: text "
+        f"columns whose values hold {PROSE_MIN_WORDS} or more words on average, from "
+        f"{PROSE_MIN_VOCABULARY} distinct words or more)",
+    )
     train.add_argument(
         "--id",
         metavar="COL",

@@ -13,6 +13,7 @@ from ._options import RUN_OPTIONS, run_options
 from ._run_folder import RUN_FILE
 
 RUN_FORMAT, RUN_FORMAT_VERSION = "vectorlearn-run", 1
+ROLE_LISTS = ("drop", "categorical", "numeric", "text")
 
 
 def write_run_file(out, args, prepared) -> None:
@@ -70,7 +71,7 @@ def _not_given(value) -> bool:
 def _comparable(name, value):
     if name == "hidden" and value is not None:
         return [int(n) for n in value]
-    if name in ("drop", "categorical", "numeric"):
+    if name in ROLE_LISTS:
         return sorted(value or [])
     return value
 

@@ -135,6 +135,7 @@ def _train_in(out, args, prepared) -> dict:
             "numeric": roles.numeric,
             "categorical": roles.categorical,
             "dates": roles.dates,
+            **({"text": roles.text} if roles.text else {}),
             "dropped": roles.dropped,
             "id_column": roles.id_column,
         },
