@@ -32,7 +32,8 @@ ATTRIBUTES = {
 }
 ATTRIBUTES["MLPRegressor"] = (
     ATTRIBUTES["MLPClassifier"] - {"classes_", "_is_multilabel_target"}
-) | {"_y_ndim"}
+) | {"_y_ndim", "target_mean_", "target_scale_"}
+_TARGET_SCALING = ("target_mean_", "target_scale_")  # standardize_target=True: both, else none
 _NETWORK = {"coefs_", "intercepts_", "n_features_in_", "n_outputs_", "out_activation_", "n_layers_"}
 REQUIRED = {
     "LogisticRegression": {"coef_", "intercept_", "classes_", "n_features_in_"},
@@ -58,6 +59,8 @@ KINDS = {
     "intercept_": "array",
     "classes_": "array",
     "feature_names_in_": "array",
+    "target_mean_": "array",
+    "target_scale_": "array",
     "coefs_": "arrays",
     "intercepts_": "arrays",
     "n_features_in_": lambda v: _is_count(v) and v >= 1,
@@ -166,6 +169,7 @@ def check_consistent(model, v: dict, path) -> None:
         wanted = "exp" if getattr(model, "loss", None) == "poisson" else "identity"
         if head != wanted or (v.get("_y_ndim", 1) == 1 and n_out != 1):
             refuse(f"this regressor has an {wanted} output with one unit per target, not {head}")
+        _check_target_scaling(model, v, n_out, refuse)
         return
     c = classes.shape[0]
     if v.get("_is_multilabel_target", False):
@@ -176,12 +180,36 @@ def check_consistent(model, v: dict, path) -> None:
         refuse(f"{c} classes cannot have {n_out} {head} output(s)")
 
 
+def _check_target_scaling(model, v: dict, n_out: int, refuse) -> None:
+    """``standardize_target=True`` needs both statistics, float (n_outputs,); False neither."""
+    stored = [v[name] for name in _TARGET_SCALING if name in v]
+    if not model.standardize_target:
+        if stored:
+            refuse("target_mean_ and target_scale_ are stored but standardize_target is False")
+        return
+    if len(stored) != 2 or any(
+        tuple(a.shape) != (n_out,) or np.dtype(a.dtype).kind != "f" for a in stored
+    ):
+        refuse(
+            f"standardize_target=True needs target_mean_ and target_scale_ as {n_out} floats "
+            "each, one per output"
+        )
+
+
 def check_values(model, path) -> None:
-    """What only the values show: finite weights, distinct sorted labels and names."""
+    """What only the values show: finite weights, distinct sorted labels and names, finite
+    target statistics with positive scales."""
     network, W, B = model._fitted_network()
     for l, (W_l, B_l) in enumerate(zip(W, B)):
         if not (np.all(np.isfinite(W_l)) and np.all(np.isfinite(B_l))):
             raise ValueError(f"{path}: layer {l + 1} holds NaN or infinite weights")
+    mean, scale = (getattr(model, name, None) for name in _TARGET_SCALING)
+    if mean is not None and not (
+        np.all(np.isfinite(mean)) and np.all(np.isfinite(scale)) and np.all(scale > 0)
+    ):
+        raise ValueError(
+            f"{path}: target_mean_ and target_scale_ must be finite and target_scale_ > 0"
+        )
     classes = getattr(model, "classes_", None)
     if classes is not None:
         if getattr(model, "_is_multilabel_target", False):

@@ -205,7 +205,13 @@ def _keys(value) -> set[str]:
 
 
 def _identity(estimator, network, array) -> dict:
-    """What a checkpoint and the model resuming from it must agree on."""
+    """What a checkpoint and the model resuming from it must agree on: with
+    ``standardize_target``, the target statistics too (the same targets; None without; a
+    checkpoint written before them has none)."""
+    mean = getattr(estimator, "target_mean_", None)
+    scaling = None
+    if mean is not None:
+        scaling = {"mean": mean.tolist(), "scale": estimator.target_scale_.tolist()}
     return {
         "estimator": type(estimator).__name__,
         "solver": estimator.solver,
@@ -215,6 +221,7 @@ def _identity(estimator, network, array) -> dict:
             "head": network.head,
         },
         "dtype": np.dtype(to_numpy(array).dtype).name,
+        "target_scaling": scaling,
     }
 
 

@@ -177,6 +177,11 @@ class DaskBlocks:
         J, dW = add_penalty(np.asarray(J), dW, W, l2)
         return J, dW, dB
 
+    def head(self, k: int) -> np.ndarray:
+        """The first rows (at most ``k``) of the first block, as NumPy (k, n): a cheap look at
+        the features (the estimators' convergence advice reads their scale)."""
+        return self.client.submit(_first_rows, self.blocks[0], k=k, pure=False).result()
+
     def gram_times(self, v, v_b):
         """``X1 diag(S) X1^T [v; v_b]`` summed over the blocks (for the Lipschitz step)."""
         parts = self.client.gather(self.client.map(_block_gram, self.blocks, v=v, v_b=v_b))
@@ -247,6 +252,10 @@ def _block_sums(block, params, network):
     m_b = X_b.shape[0]
     J, dW, dB = network.cost_and_gradients(W, B, X_b.T, Y_b, S_b)  # means over the block
     return float(J) * m_b, [d * m_b for d in dW], [d * m_b for d in dB]
+
+
+def _first_rows(block, k):
+    return np.array(block[0][:k])  # (k, n)
 
 
 def _block_gram(block, v, v_b):

@@ -35,7 +35,9 @@ def to_onnx(model, path):
         Input ``"X"`` float32 of shape (m, n_features). Classifiers output ``"probabilities"``
         float32 (m, n_classes) like ``predict_proba`` (two classes give ``[1 - p, p]``; multilabel
         gives one sigmoid per label, (m, k)). ``MLPRegressor`` outputs ``"predictions"`` float32,
-        (m,) if it was fitted on a 1-D ``y``, else (m, n_targets), like ``predict``.
+        (m,) if it was fitted on a 1-D ``y``, else (m, n_targets), like ``predict``: with
+        ``standardize_target=True`` the graph ends with ``Mul`` by ``target_scale_`` and ``Add``
+        of ``target_mean_`` (as float32), in the target's units.
 
     Raises
     ------
@@ -86,6 +88,9 @@ def to_onnx(model, path):
 
     if isinstance(model, MLPRegressor):
         output, shape = "predictions", [None, n_out]
+        if getattr(model, "target_mean_", None) is not None:  # back to the target's units
+            A = node("Mul", [A, constant("target_scale", model.target_scale_)], "H_scaled")
+            A = node("Add", [A, constant("target_mean", model.target_mean_)], "H")  # (m, n_L)
         if model._y_ndim == 1:  # (m, 1) -> (m,), as predict
             node("Reshape", [A, constant("flat", [-1], np.int64)], output)
             shape = [None]

@@ -34,6 +34,10 @@ from .estimators._base import validate_params
 FORMAT = "vectorlearn-model"
 FORMAT_VERSION = 3  # 3: a target transform; 2: preprocessing as plain state; 1: skops
 TARGET_FORMAT_VERSION = 3  # files without a target transform are still written as format 2
+# Parameters newer than format 2, left out of a file where they have this value (the
+# behaviour an older vectorlearn has), so that it still loads the file; otherwise the file is
+# of format 3, which a format-2 reader refuses rather than predict in the wrong units.
+NEWER_PARAMETERS = {"standardize_target": False}
 ESTIMATORS = {cls.__name__: cls for cls in (LogisticRegression, MLPClassifier, MLPRegressor)}
 ATTRIBUTES = _fitted_checks.ATTRIBUTES
 
@@ -68,6 +72,8 @@ def save(model, path, *, info: dict | None = None) -> None:
         final = _target_transform(model, meta, arrays)
         _check_estimator(final)
     meta["estimator"] = _describe(final, arrays)
+    if getattr(final, "standardize_target", False):  # target statistics: see NEWER_PARAMETERS
+        meta["format_version"] = TARGET_FORMAT_VERSION
     write_archive(path, meta, arrays)
 
 
@@ -111,7 +117,11 @@ def _describe(model, arrays) -> dict:
             attributes[name] = {"arrays": keys}
         else:
             attributes[name] = {"value": _jsonable(value, name)}
-    params = {k: _tagged(v, k) for k, v in model.get_params(deep=False).items()}
+    params = {
+        k: _tagged(v, k)
+        for k, v in model.get_params(deep=False).items()
+        if not (k in NEWER_PARAMETERS and v is NEWER_PARAMETERS[k])
+    }
     return {"class": type(model).__name__, "params": params, "attributes": attributes}
 
 

@@ -32,7 +32,14 @@ from ..core.backend import (
     to_numpy,
 )
 from ..core.training import InMemory, columns
-from ._targets import Targets, encode_labels, encode_targets, encode_values, example_weights
+from ._targets import (
+    Targets,
+    encode_labels,
+    encode_targets,
+    encode_values,
+    example_weights,
+    target_scaling_dask,
+)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 NO_Y = "no_validation"  # scikit-learn's marker for "validate X alone"
@@ -170,18 +177,25 @@ def _check_targets(y, m: int, multi_output: bool) -> np.ndarray:
 
 
 def _check_y(estimator, y, X):
-    """A regressor's targets: numbers, finite, not so large that their squares overflow."""
+    """A regressor's targets: numbers, finite, not so large that their squares overflow.
+
+    With ``standardize_target`` they keep their float dtype (float64 for integers) until they
+    are standardized, as ``TransformedTargetRegressor`` does, and may be of any size."""
     if not is_regressor(estimator):
         return y
+    standardized = getattr(estimator, "standardize_target", False)
     try:
-        y = np.asarray(y, dtype=numpy_dtype(X.dtype))
+        y = np.asarray(y, dtype=None if standardized else numpy_dtype(X.dtype))
+        y = y if y.dtype in FLOAT_DTYPES else y.astype(np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{type(estimator).__name__} needs numeric targets y") from None
     if not np.all(np.isfinite(y)):
         raise ValueError(
             "y holds NaN or infinity (or values too large for the training dtype, "
-            f"{numpy_dtype(X.dtype).__name__}); drop or impute those rows"
+            f"{numpy_dtype(y.dtype).__name__}); drop or impute those rows"
         )
+    if standardized:
+        return y
     fix = (
         "scale the targets, e.g. with sklearn.compose.TransformedTargetRegressor and a "
         "StandardScaler (the squared error squares them)"
@@ -214,13 +228,19 @@ def _dtype(estimator):
 
 
 # ---- the one preparation ------------------------------------------------------------------------
-def prepare(estimator, X, y, sample_weight=None, class_weight=None, *, reset=True, classes=None):
-    """Check ``X``, ``y`` once, encode the targets and weights: a :class:`TrainingData`."""
+def prepare(
+    estimator, X, y, sample_weight=None, class_weight=None, *, reset=True, classes=None,
+    scaling=None,
+):  # fmt: skip
+    """Check ``X``, ``y`` once, encode the targets and weights: a :class:`TrainingData`.
+
+    ``classes`` and ``scaling`` (a regressor's target standardization) are those of an earlier
+    ``partial_fit`` call, or None to take them from ``y``."""
     if is_dask(X):
         return _prepare_dask(estimator, X, y, sample_weight, class_weight, reset)
     X, y = check_inputs(estimator, X, y, reset=reset)  # X: (m, n)
     check_scale(X, estimator)
-    targets = encode_targets(estimator, y, numpy_dtype(X.dtype), classes)
+    targets = encode_targets(estimator, y, numpy_dtype(X.dtype), classes, scaling)
     S, total = example_weights(X, y, sample_weight, class_weight)
     Y = like(targets.Y, X)  # (n_L, m), on X's namespace, dtype and device
     template = np.empty((0, X.shape[1]), X.dtype) if is_sparse(X) else X[:0, :]
@@ -246,7 +266,7 @@ def validation_columns(estimator, validation_data, data: TrainingData):
             f"validation_data holds {X_val.shape[0]} examples but {y_val.shape[0]} targets"
         )
     dtype = numpy_dtype(template.dtype)
-    Y_val = encode_targets(estimator, y_val, dtype, classes=data.targets.classes).Y
+    Y_val = encode_targets(estimator, y_val, dtype, data.targets.classes, data.targets.scaling).Y
     if Y_val.shape[0] != data.targets.n_outputs:
         raise ValueError(
             f"validation_data's y has {Y_val.shape[0]} outputs, the training y "
@@ -282,10 +302,11 @@ def _prepare_dask(estimator, X, y, sample_weight, class_weight, reset):
         encode = partial(encode_labels, dtype=dtype, classes=found.classes)
         n_out = 1 if found.head == "sigmoid" else found.classes.shape[0]
         targets = Targets(None, found.head, n_out, found.classes, y.ndim)
-    else:
-        encode = partial(encode_values, dtype=dtype)
+    else:  # standardize_target: the statistics of the whole of y, on the cluster
+        scaling = target_scaling_dask(y) if getattr(estimator, "standardize_target", 0) else None
+        encode = partial(encode_values, dtype=dtype, scaling=scaling)
         n_out = 1 if y.ndim == 1 else int(y.shape[1])
-        targets = Targets(None, "identity", n_out, None, y.ndim)
+        targets = Targets(None, "identity", n_out, None, y.ndim, scaling=scaling)
     factors = _class_factors(class_weight, targets.classes, y)
     blocks, total = DaskBlocks.build(
         X, y, sample_weight, dtype, encode, n_out, targets.classes, factors

@@ -15,6 +15,7 @@ What an estimator provides: ``_begin(data, rng, warm, partial) -> (network, W, B
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import threading
 import warnings
@@ -28,9 +29,9 @@ from sklearn.exceptions import ConvergenceWarning
 from .. import _params
 from .._files import check_writable
 from ..checkpoint import read_checkpoint, write_checkpoint
-from ..core.backend import is_dask
+from ..core.backend import is_dask, is_sparse, namespace
 from ..core.lbfgs import train_lbfgs
-from ..core.training import Hooks, InMemory, TrainingDiverged, train
+from ..core.training import Hooks, InMemory, TrainingDiverged, columns, train
 from ._data import prepare, validation_columns
 
 
@@ -65,9 +66,11 @@ def fit_network(estimator, X, y, request: FitRequest):
     warm = not first if partial else bool(estimator.warm_start) and _fitted(estimator)
     reset = first and not (warm and estimator._warm_start_checks_features)
     classes = request.classes if first else getattr(estimator, "classes_", None)
+    scaling = None if first else fitted_scaling(estimator)  # partial_fit: the first call's
     data = prepare(
-        estimator, X, y, request.sample_weight, request.class_weight, reset=reset, classes=classes
-    )
+        estimator, X, y, request.sample_weight, request.class_weight, reset=reset,
+        classes=classes, scaling=scaling,
+    )  # fmt: skip
     if warm and not partial and hasattr(estimator, "_check_warm_targets"):
         estimator._check_warm_targets(data.targets)  # before classes_ changes
     if first:  # fitted attributes of the targets: from fit's y only, never validation data
@@ -96,7 +99,7 @@ def fit_network(estimator, X, y, request: FitRequest):
         estimator._store(network, error.W, error.B)  # the last weights with a finite cost
         raise estimator._diverged(error) from None
     estimator._store(network, W, B)
-    _store_history(estimator, history, validation is not None, partial)
+    _store_history(estimator, history, validation is not None, partial, data.batches)
     if hasattr(estimator, "_store_progress"):  # the MLPs' scikit-learn attributes (t_, ...)
         estimator._store_progress(history, data.batches.shape[1], warm or partial)
     raise_if_interrupted(estimator, history)
@@ -157,6 +160,17 @@ def _store_targets(estimator, targets) -> None:
             estimator._is_multilabel_target = targets.multilabel
     else:
         estimator._y_ndim = targets.y_ndim
+        if targets.scaling is not None:  # standardize_target: NumPy float64 (n_outputs,)
+            estimator.target_mean_, estimator.target_scale_ = targets.scaling
+        else:
+            for name in ("target_mean_", "target_scale_"):
+                estimator.__dict__.pop(name, None)
+
+
+def fitted_scaling(estimator):
+    """A fitted regressor's target standardization ``(target_mean_, target_scale_)``, or None."""
+    mean = getattr(estimator, "target_mean_", None)
+    return None if mean is None else (mean, estimator.target_scale_)
 
 
 def _solve(estimator, network, W, B, data, optimizer, config, hooks, request):
@@ -186,7 +200,7 @@ def _solve(estimator, network, W, B, data, optimizer, config, hooks, request):
         return train(network, W, B, data.batches, optimizer=optimizer, config=config, hooks=hooks)
 
 
-def _store_history(estimator, history, validated: bool, partial: bool) -> None:
+def _store_history(estimator, history, validated: bool, partial: bool, batches=None) -> None:
     if partial:
         estimator.n_iter_ = getattr(estimator, "n_iter_", 0) + history.n_epochs
         estimator.loss_curve_ = [*getattr(estimator, "loss_curve_", []), *history.loss]
@@ -211,12 +225,44 @@ def _store_history(estimator, history, validated: bool, partial: bool) -> None:
         )
         lbfgs = estimator.solver == "lbfgs"  # scikit-learn's words first
         words = f"lbfgs failed to converge after {history.n_epochs} iteration(s): " if lbfgs else ""
+        advice = ", or standardize the features" if far_from_unit_scale(batches) else ""
         warnings.warn(
             f"{words}{type(estimator).__name__} did not converge in {name}={limit}; increase "
-            f"{name}, or standardize the features.",
+            f"{name}{advice}.",
             ConvergenceWarning,
             stacklevel=4,
         )
+
+
+SCALE_SAMPLE = 1000  # examples looked at to judge the features' scale
+FAR_FROM_UNIT = 10.0  # a column std or |mean| beyond this (or all stds below 1 / it) is far
+
+
+def far_from_unit_scale(batches) -> bool:
+    """Whether the features look unstandardized, judged on at most ``SCALE_SAMPLE`` examples
+    (evenly spaced; on Dask, the first rows of the first block), so that it costs next to
+    nothing beside training: some column's standard deviation or ``|mean|`` above
+    ``FAR_FROM_UNIT`` (10), or every column's standard deviation below 1/10. Small spreads of
+    single columns (a rare one-hot category, a constant) do not count: scaling would not help
+    them. True when the data cannot be looked at."""
+    X = getattr(batches, "X", None)  # InMemory: (n, m), examples as columns
+    if X is None:
+        head = getattr(batches, "head", None)
+        if head is None:
+            return True
+        X = head(SCALE_SAMPLE).T  # (n, k) NumPy
+    m = X.shape[1]
+    if m > SCALE_SAMPLE:
+        X = columns(X, np.linspace(0, m - 1, SCALE_SAMPLE).astype(np.intp), namespace(X))
+    if is_sparse(X):  # O(nnz): E[x] and E[x^2] of each feature, no dense copy
+        mean = np.asarray(X.mean(axis=1)).ravel()  # (n,)
+        var = np.asarray(X.multiply(X).mean(axis=1)).ravel() - mean**2  # (n,)
+        std, big_mean = math.sqrt(max(float(var.max()), 0.0)), float(np.abs(mean).max())
+    else:
+        xp = namespace(X)
+        std = float(xp.max(xp.std(X, axis=1)))  # the largest column std
+        big_mean = float(xp.max(xp.abs(xp.mean(X, axis=1))))
+    return not (1 / FAR_FROM_UNIT <= std <= FAR_FROM_UNIT) or big_mean > FAR_FROM_UNIT
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 """Targets and example weights, encoded by pure functions: they return what ``fit`` stores
-(the classes, the shape of ``y``) and set nothing, so validation data cannot change a model."""
+(the classes, the shape of ``y``, a regressor's target standardization) and set nothing, so
+validation data cannot change a model."""
 
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
-from ..core.backend import is_numpy_like, like, numpy_dtype, to_numpy
+from ..core.backend import is_dask, is_numpy_like, like, numpy_dtype, to_numpy
 
 
 @dataclass(frozen=True)
 class Targets:
     """Encoded targets: ``Y`` (n_L, m) on the host (None on Dask, where each block holds its
-    own), the output head, ``n_L``, the classes (None for a regressor), ``y``'s ndim, and
-    whether they are multilabel."""
+    own), the output head, ``n_L``, the classes (None for a regressor), ``y``'s ndim, whether
+    they are multilabel, and a regressor's ``scaling``: ``(mean, scale)``, each float64 (n_L,),
+    when ``Y`` holds the standardized targets (``standardize_target=True``), else None."""
 
     Y: np.ndarray | None
     head: str
@@ -29,19 +31,25 @@ class Targets:
     classes: np.ndarray | None = None
     y_ndim: int = 1
     multilabel: bool = False
+    scaling: tuple | None = None
 
 
-def encode_targets(estimator, y, dtype, classes=None) -> Targets:
+def encode_targets(estimator, y, dtype, classes=None, scaling=None) -> Targets:
     """``y`` (m,) or (m, k) as ``Y`` (n_L, m) for ``estimator``'s kind; sets nothing.
 
-    Regressors: identity head, one row per target. Classifiers: two classes give one sigmoid
+    Regressors: identity head, one row per target, standardized by ``scaling`` (the statistics
+    of the first ``partial_fit`` call, or of the training ``y`` for validation data) or, when
+    it is None and ``standardize_target`` is on, by ``y``'s own (:func:`target_scaling`).
+    Classifiers: two classes give one sigmoid
     output, more give softmax over one output per class, and a multilabel indicator matrix
     (m, k) gives k independent sigmoid outputs. ``classes``, if given, fixes the labels (for
     ``partial_fit`` and validation data); ``y`` may then hold only some of them.
     """
     if not is_classifier(estimator):
-        Y = encode_values(y, dtype)
-        return Targets(Y, "identity", Y.shape[0], None, y.ndim)
+        if scaling is None and getattr(estimator, "standardize_target", False):
+            scaling = target_scaling(y)
+        Y = encode_values(y, dtype, scaling)
+        return Targets(Y, "identity", Y.shape[0], None, y.ndim, scaling=scaling)
     try:
         check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"
@@ -96,9 +104,67 @@ def encode_labels(y, dtype, classes) -> np.ndarray:
     return one_hot.T  # (k, m), a view: each example's row stays contiguous
 
 
-def encode_values(y, dtype) -> np.ndarray:
-    """Regression targets ``y`` (m,) or (m, k) as ``Y`` (k, m), a view of the rows."""
-    return np.asarray(y).reshape(y.shape[0], -1).astype(dtype).T
+def encode_values(y, dtype, scaling=None) -> np.ndarray:
+    """Regression targets ``y`` (m,) or (m, k) as ``Y`` (k, m), a view of the rows;
+    standardized first when ``scaling`` is given (see :func:`standardize`)."""
+    y = np.asarray(y) if scaling is None else standardize(y, scaling)
+    return y.reshape(y.shape[0], -1).astype(dtype).T
+
+
+# ---- a regressor's target standardization (TransformedTargetRegressor + StandardScaler) --------
+def target_scaling(y) -> tuple[np.ndarray, np.ndarray]:
+    """``(mean, scale)`` of each column of ``y`` (m,) or (m, k), float64 (k,): scikit-learn's
+    ``StandardScaler`` fitted on them (population standard deviation; a constant column gets
+    scale 1), so that a model equals ``TransformedTargetRegressor(transformer=StandardScaler())``.
+    Example weights do not enter, as there."""
+    from sklearn.preprocessing import StandardScaler
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaler = StandardScaler().fit(np.reshape(y, (y.shape[0], -1)))
+    return _checked(scaler.mean_, scaler.scale_)
+
+
+def target_scaling_dask(y) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`target_scaling` of a Dask ``y``, over all its blocks, on the cluster (one pass);
+    near-constant columns are found by ``StandardScaler``'s rule."""
+    import dask
+
+    Y = (y[:, np.newaxis] if y.ndim == 1 else y).astype(np.float64)  # (m, k)
+    mean, var = dask.compute(Y.mean(axis=0), Y.var(axis=0))
+    m, eps = y.shape[0], np.finfo(np.float64).eps
+    constant = var <= m * eps * var + (m * mean * eps) ** 2  # within the rounding of var
+    return _checked(mean, np.where(constant, 1.0, np.sqrt(var)))
+
+
+def _checked(mean, scale):
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+        raise ValueError(
+            "standardize_target=True: y's mean or standard deviation overflows float64; "
+            "scale the targets down first"
+        )
+    return np.asarray(mean, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+
+
+def standardize(y, scaling) -> np.ndarray:
+    """``(y - mean) / scale``, (m, k), computed as ``StandardScaler.transform`` does: in ``y``'s
+    float dtype (float64 for integers), the statistics cast to it."""
+    mean, scale = scaling
+    y = np.asarray(y)
+    dtype = y.dtype if y.dtype.kind == "f" else np.float64
+    Y = y.reshape(y.shape[0], -1).astype(dtype)  # (m, k)
+    return (Y - mean.astype(dtype)) / scale.astype(dtype)  # (m, k)
+
+
+def destandardize(H, scaling):
+    """Predictions ``H`` (m, k) of any namespace back in the target's units, ``H * scale +
+    mean`` with both cast to ``H``'s dtype (as ``StandardScaler.inverse_transform``); ``H`` if
+    ``scaling`` is None."""
+    if scaling is None:
+        return H
+    mean, scale = scaling
+    if is_dask(H):
+        return H * scale.astype(H.dtype) + mean.astype(H.dtype)
+    return H * like(scale, H) + like(mean, H)  # (m, k)
 
 
 def example_weights(X, y, sample_weight, class_weight=None):

@@ -15,8 +15,9 @@ from .. import _params as p
 from ..core.backend import namespace, to_numpy
 from ..core.heads import HEADS
 from ._base import ClassifierTargets, host
-from ._fitting import FitRequest, fit_network
+from ._fitting import FitRequest, fit_network, fitted_scaling
 from ._mlp_base import BaseMLP
+from ._targets import destandardize
 
 
 class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
@@ -206,15 +207,42 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
-    """A multi-layer perceptron regressor (one or several targets). Parameters as in
-    :class:`MLPClassifier` (``monitor="score"`` watches R^2), and ``loss``:
-    ``"squared_error"`` (identity output, ``L = ||K - Y||^2 / 2``) or ``"poisson"`` (for
-    counts and rates ``y >= 0``: output ``exp(K)``, half the Poisson deviance
-    ``L = Y log(Y / H) - Y + H``), as in scikit-learn."""
+    """A multi-layer perceptron regressor (one or several targets).
+
+    Parameters as in :class:`MLPClassifier` (``monitor="score"`` watches R^2), and:
+
+    - ``loss``: ``"squared_error"`` (identity output, ``L = ||K - Y||^2 / 2``) or
+      ``"poisson"`` (for counts and rates ``y >= 0``: output ``exp(K)``, half the Poisson
+      deviance ``L = Y log(Y / H) - Y + H``), as in scikit-learn.
+    - ``standardize_target`` (bool, default False): train on ``(y - target_mean_) /
+      target_scale_``, each output's mean and (population) standard deviation over ``fit``'s
+      ``y`` (a constant output: scale 1), and predict ``H * target_scale_ + target_mean_``,
+      in the target's units; exactly ``TransformedTargetRegressor(MLPRegressor(...),
+      transformer=StandardScaler())``, saved with the model (scikit-learn's
+      ``GaussianProcessRegressor`` calls this ``normalize_y``). ``predict`` and ``score``
+      (R^2) are in the target's units; ``loss_curve_``, ``best_loss_`` and
+      ``validation_loss_curve_`` are on the standardized scale; ``validation_scores_`` (R^2)
+      are the same on both. Example weights do not enter the statistics. ``partial_fit`` keeps
+      the statistics of its first call's chunk; a later ``fit`` (``warm_start`` too) takes
+      them anew from its ``y``. Not with ``loss="poisson"`` (standardized targets are
+      negative).
+
+    Attributes
+    ----------
+    coefs_, intercepts_, n_layers_, n_outputs_, out_activation_, n_iter_, t_, loss_curve_,
+    best_loss_, validation_loss_curve_, validation_scores_, best_validation_score_,
+    best_epoch_, n_features_in_, feature_names_in_ : as in :class:`MLPClassifier`.
+    target_mean_ : ndarray of shape (n_outputs,), float64
+        The mean of each target column (only with ``standardize_target=True``).
+    target_scale_ : ndarray of shape (n_outputs,), float64
+        The standard deviation of each target column, 1 where it is constant (only with
+        ``standardize_target=True``).
+    """
 
     _parameter_constraints = {
         **BaseMLP._parameter_constraints,
         "loss": p.one_of("squared_error", "poisson"),
+        "standardize_target": p.boolean,
     }
 
     def __init__(
@@ -223,6 +251,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         activation="relu",
         *,
         loss="squared_error",
+        standardize_target=False,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -279,10 +308,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             device=device,
         )
         self.loss = loss
+        self.standardize_target = standardize_target
 
     def _head(self, data) -> str:
         if self.loss != "poisson":
             return "identity"
+        if self.standardize_target:
+            raise ValueError(
+                "standardize_target=True cannot go with loss='poisson': standardized targets "
+                "are negative, and the Poisson loss needs y >= 0; set standardize_target=False."
+            )
         if data.y is not None and np.any(np.asarray(data.y) < 0):
             raise ValueError(
                 "loss='poisson' needs targets y >= 0 (counts or rates); y has negative values. "
@@ -315,8 +350,17 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     @available_if(BaseMLP._mini_batch_solver)
     def partial_fit(self, X, y, sample_weight=None, *, callbacks=()):
-        """Train one epoch on a chunk ``X`` (m, n_features), ``y`` of a stream."""
+        """Train one epoch on a chunk ``X`` (m, n_features), ``y`` of a stream.
+
+        With ``standardize_target=True``, the first call's chunk sets ``target_mean_`` and
+        ``target_scale_``; later calls standardize with them."""
         self._check_partial()
+        fitted = hasattr(self, "coefs_")
+        if fitted and bool(self.standardize_target) != (fitted_scaling(self) is not None):
+            raise ValueError(
+                f"standardize_target={self.standardize_target!r} differs from the first call to "
+                "partial_fit (or fit), whose targets the network learned; keep it, or call fit."
+            )
         request = FitRequest(sample_weight, callbacks=callbacks, partial=True)
         return fit_network(self, X, y, request)
 
@@ -330,6 +374,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return float(r2_score(host(y), host(self.predict(X)), sample_weight=host(sample_weight)))
 
     def predict(self, X):
-        """Predicted targets, (m,) or (m, n_targets) like the ``y`` given to ``fit``."""
+        """Predicted targets, (m,) or (m, n_targets) like the ``y`` given to ``fit``, in its
+        units (``standardize_target``: ``H * target_scale_ + target_mean_``)."""
         H = self._network_outputs(X, logits=False)  # (m, n_targets)
+        H = destandardize(H, fitted_scaling(self))  # (m, n_targets)
         return H[:, 0] if self._y_ndim == 1 else H
