@@ -95,7 +95,7 @@ def timed(run, sync):
     return time.perf_counter() - start, result
 
 
-def timings(quick: bool, device: str = "cuda"):
+def timings(quick: bool, device: str = "cuda", batches=(256, 2048, 16384)):
     import torch
 
     m, n = (200_000, 50) if quick else (1_000_000, 50)
@@ -104,7 +104,7 @@ def timings(quick: bool, device: str = "cuda"):
     X, y = torch.asarray(X_np, device=device), torch.asarray(y_np, device=device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     rows = []
-    for batch in (256, 2048, 16384) if not quick else (2048,):
+    for batch in batches if not quick else (2048,):
         contenders = {
             "vectorlearn (torch tensors)": lambda b=batch: vectorlearn_fit(X, y, hidden, b, epochs),
             "plain PyTorch": lambda b=batch: plain_torch(X, y, hidden, b, epochs),
@@ -129,6 +129,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of the script here")
+    parser.add_argument(
+        "--batches", type=int, nargs="+", default=[256, 2048, 16384], help="batch sizes to time"
+    )
     args = parser.parse_args(argv)
     import torch
 
@@ -143,7 +146,7 @@ def main(argv=None) -> int:
     except ImportError:
         print("cupy not installed")
     status = 0 if args.skip_tests else backend_tests()
-    m, n, hidden, epochs, repeats, rows = timings(args.quick, args.device)
+    m, n, hidden, epochs, repeats, rows = timings(args.quick, args.device, args.batches)
     print(
         f"\nMLP {hidden} ReLU, Adam, float32, {m:,} x {n}, {epochs} epoch(s), median of {repeats}\n"
     )

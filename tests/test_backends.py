@@ -117,6 +117,8 @@ def test_bad_input_on_other_backends(backend):
     model = LogisticRegression().fit(to_backend(backend, X, "float64"), y)
     with pytest.raises(ValueError, match="features"):
         model.predict(to_backend(backend, X[:, :2], "float64"))
+    with pytest.raises(ValueError, match="one label per row"):  # scored on the device
+        model.score(to_backend(backend, X, "float64"), to_backend(backend, y[:-1], "float64"))
 
 
 def test_torch_labels_come_back_as_tensors():

@@ -20,6 +20,7 @@ The loop asks nothing else of them.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -289,6 +290,20 @@ def columns(A, idx, xp):
     return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
 
 
+def _on_device(batches, X, xp):
+    """The mini-batches' index arrays on ``X``'s device, sent in one copy per epoch.
+
+    Sending each batch's indices on its own costs a host-to-device copy per batch, and a copy
+    from pageable host memory waits for the GPU: the launches of the next batch could not
+    overlap the work of this one. NumPy arrays and sparse matrices take the indices as they are.
+    """
+    if batches[0] is None or is_sparse(X) or isinstance(X, np.ndarray):
+        return batches
+    order = xp.asarray(np.concatenate(batches), device=device(X))  # (m,)
+    bounds = np.cumsum([0] + [len(idx) for idx in batches])
+    return [order[int(a) : int(b)] for a, b in itertools.pairwise(bounds)]
+
+
 def descend(optimizer, W, B, dW, dB, gtol=None):
     """One step ``W, B = W - alpha dW, B - alpha dB`` (or momentum, Adam); return ``W, B,
     stationary``. With ``gtol``, no step where no gradient entry exceeds it (a stationary
@@ -314,7 +329,8 @@ class InMemory:
     def epoch(self, network, W, B, optimizer, config: TrainConfig, should_stop=None) -> Epoch:
         """The lecture's inner loop: for each mini-batch, ``J, dW, dB``, then one step."""
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
-        for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle):
+        batches = minibatches(self.shape[1], config.batch_size, rng, config.shuffle)
+        for idx in _on_device(batches, self.X, xp):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
             masks = make_dropout_masks(network, config.dropout, X.shape[1], rng, X)
             J, dW, dB = network.cost_and_gradients(W, B, X, Y, S, config.l2, masks)
