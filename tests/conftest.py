@@ -67,3 +67,21 @@ def numpy_of(a):
     from vectorlearn.core.backend import to_numpy
 
     return np.asarray(to_numpy(a))
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A local Dask cluster (two worker processes) for the tests of one module. Per module, not
+    per session: a cluster left running would sit beside every later test (the Ctrl-C and
+    peak-memory ones among them)."""
+    pytest.importorskip("dask.distributed", reason="dask.distributed is in the test extra")
+    import warnings
+
+    from vectorlearn.distributed import connect
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c = connect(n_workers=2, dashboard_address=":0", silence_logs=50)
+    yield c
+    c.close()
+    c.cluster.close()

@@ -6,7 +6,6 @@ Calls go through ``vectorlearn.cli.main`` in this process (a subprocess only for
 pipe), on small data, so the whole file runs in seconds.
 """
 
-import contextlib
 import fcntl
 import io
 import json
@@ -23,34 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import refused, run
 
 import vectorlearn
-from vectorlearn import cli
 from vectorlearn._files import atomic_write
 from vectorlearn.cli import _models
 from vectorlearn.cli._progress import Progress
 from vectorlearn.tabular import read_table
 
 ROOT = os.geteuid() == 0
-
-
-def run(*args):
-    """``vectorlearn ARGS`` in this process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in args])
-    return code, out.getvalue(), err.getvalue()
-
-
-def refused(result, *fragments):
-    """Exit status 2 and one line on stderr, naming the problem; return that line."""
-    code, out, err = result
-    assert code == 2, (code, err)
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vectorlearn: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def succeeded(result):

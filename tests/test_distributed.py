@@ -15,17 +15,6 @@ distributed = pytest.importorskip(
 from sklearn.datasets import make_classification, make_regression  # noqa: E402
 
 from vectorlearn import LogisticRegression, MLPClassifier, MLPRegressor  # noqa: E402
-from vectorlearn.distributed import connect  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        c = connect(n_workers=2, dashboard_address=":0", silence_logs=50)
-    yield c
-    c.close()
-    c.cluster.close()
 
 
 def chunked(a, rows=150):

@@ -292,19 +292,6 @@ def test_checkpoints_resume_bitwise_and_only_on_the_same_targets(tmp_path):
         mlp(max_iter=12, **off).fit(X_REG, Y2, resume=path)
 
 
-@pytest.fixture(scope="module")
-def client():
-    pytest.importorskip("dask.distributed")
-    from vectorlearn.distributed import connect
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        c = connect(n_workers=2, dashboard_address=":0", silence_logs=50)
-    yield c
-    c.close()
-    c.cluster.close()
-
-
 def test_dask_standardizes_with_the_statistics_of_the_whole_array(client):
     import dask.array as da
 

@@ -5,20 +5,21 @@ value, ``--text`` forces a column, one ``TfidfVectorizer`` per column sits insid
 The commands run in this process (``vectorlearn.cli.main``), as in ``test_cli_hardening``.
 """
 
-import contextlib
 import io
 import json
 import os
 import re
 import zipfile
 
+import cli_helpers  # tests/ is on the path
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from cli_helpers import run
 
 import vectorlearn
-from vectorlearn import _sklearn_state, cli
+from vectorlearn import _sklearn_state
 from vectorlearn._columns import PROSE_MIN_WORDS, is_prose, words_per_value
 from vectorlearn.cli import _fit, _train
 from vectorlearn.tabular import ColumnRoles, feature_frame, infer_roles, read_table
@@ -88,14 +89,6 @@ def reviews(m=200, seed=0, gaps=0.0) -> pd.DataFrame:
     return frame
 
 
-def run(*args):
-    """``vectorlearn ARGS`` in this process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main([str(a) for a in args])
-    return code, out.getvalue(), err.getvalue()
-
-
 def succeeded(result):
     code, out, err = result
     assert code == 0, err
@@ -104,14 +97,9 @@ def succeeded(result):
 
 
 def refused(result, *fragments):
-    """Exit status 2, nothing on stdout, one line on stderr naming the problem."""
-    code, out, err = result
-    assert code == 2, (code, err)
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("vectorlearn: error: "), err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    assert out == ""
+    """The usual one-line refusal (exit 2), with nothing on stdout."""
+    cli_helpers.refused(result, *fragments)
+    assert result[1] == ""
 
 
 @pytest.fixture(scope="module")
