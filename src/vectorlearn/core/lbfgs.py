@@ -21,8 +21,8 @@ from .training import (
     LoopState,
     TrainConfig,
     TrainingDiverged,
-    _epoch_info,
-    _record_validation,
+    epoch_info,
+    record_validation,
 )
 
 
@@ -90,7 +90,7 @@ def train_lbfgs(network, W, B, X, Y=None, *, config=None, hooks=None):
         history.loss.append(float(intermediate_result.fun))
         params = unpack(np.array(intermediate_result.x))  # a copy: SciPy reuses its vector
         if hooks.validation is not None:
-            _record_validation(
+            record_validation(
                 history, network, params[:L], params[L:], hooks.validation, hooks.scorer
             )
         if hooks.on_epoch_end is not None:
@@ -99,7 +99,7 @@ def train_lbfgs(network, W, B, X, Y=None, *, config=None, hooks=None):
         n = history.n_epochs
         if config.verbose and n % config.verbose == 0:
             print(f"iteration {n}: cost {history.loss[-1]:.6f}", flush=True)
-        if any([cb(_epoch_info(n - 1, history, None)) for cb in hooks.callbacks]):
+        if any([cb(epoch_info(n - 1, history, None)) for cb in hooks.callbacks]):
             raise StopIteration
         if hooks.should_stop is not None and hooks.should_stop():
             history.interrupted = True

@@ -20,7 +20,6 @@ The loop asks nothing else of them.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +43,15 @@ class TrainingDiverged(ValueError):
         hint = divergence_hint(learning_rate, penalty, **blame)
         super().__init__(f"training diverged at epoch {epoch}: the cost is not finite{hint}")
         self.epoch, self.W, self.B, self.penalty = epoch, W, B, penalty
+
+    def blaming(self, setting: str, fix: str) -> TrainingDiverged:
+        """This error, or, when the penalty is to blame, one that names the estimator's
+        ``setting`` (``"alpha=1e+30 is so large"``) and its ``fix`` instead of the learning rate."""
+        if not self.penalty:
+            return self
+        return TrainingDiverged(
+            self.epoch, None, self.W, self.B, self.penalty, setting=setting, fix=fix
+        )
 
 
 @dataclass
@@ -212,7 +220,7 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
         _end_epoch(state, network, W, B, config, hooks)
         if config.verbose and (epoch + 1) % config.verbose == 0:
             print(config.log_format.format(epoch=epoch + 1, cost=cost), flush=True)
-        stop = any([cb(_epoch_info(epoch, history, optimizer)) for cb in hooks.callbacks])
+        stop = any([cb(epoch_info(epoch, history, optimizer)) for cb in hooks.callbacks])
         patience = math.inf if config.n_iter_no_change is None else config.n_iter_no_change
         flat = _flat_epochs(history.validation_score) if config.early_stopping else 0
         plateau = max(state.stale, flat) > patience
@@ -239,7 +247,7 @@ def _end_epoch(state: LoopState, network, W, B, config: TrainConfig, hooks: Hook
     sign = -1.0 if score else 1.0  # minimize sign * watched
     watched = cost
     if hooks.validation is not None:
-        _record_validation(history, network, W, B, hooks.validation, hooks.scorer)
+        record_validation(history, network, W, B, hooks.validation, hooks.scorer)
         if config.early_stopping:
             watched = history.validation_score[-1] if score else history.validation_loss[-1]
     value = sign * watched  # lower is better; scikit-learn's rule, NaN never improves
@@ -264,16 +272,20 @@ def _flat_epochs(scores) -> int:
     return n
 
 
-def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffle: bool):
+def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffle: bool, like=None):
     """Split ``range(m)`` into index arrays of at most ``batch_size`` (None: one full batch).
 
     A full batch is returned as None (use every column as is: its gradient is a sum, so the
-    order does not matter and no copy is needed).
+    order does not matter and no copy is needed). With ``like``, an array on a device (a GPU
+    tensor), the indices go there in one copy per epoch: a copy per batch, from pageable host
+    memory, waits for the GPU, so the next batch's launches could not overlap this one's work.
     """
     if batch_size is None or batch_size >= m:
         return [None]
-    order = rng.permutation(m) if shuffle else np.arange(m)
-    return [order[i : i + batch_size] for i in range(0, m, batch_size)]
+    order = rng.permutation(m) if shuffle else np.arange(m)  # (m,), the same on every backend
+    if like is not None and not (is_sparse(like) or isinstance(like, np.ndarray)):
+        order = namespace(like).asarray(order, device=device(like))  # (m,) on like's device
+    return [order[i : min(i + batch_size, m)] for i in range(0, m, batch_size)]
 
 
 def columns(A, idx, xp):
@@ -288,20 +300,6 @@ def columns(A, idx, xp):
     if is_sparse(A):  # a CSC matrix (scikit-learn's CSR rows, transposed): slice its columns
         return A[:, idx]  # (n, len(idx)), CSC
     return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
-
-
-def _on_device(batches, X, xp):
-    """The mini-batches' index arrays on ``X``'s device, sent in one copy per epoch.
-
-    Sending each batch's indices on its own costs a host-to-device copy per batch, and a copy
-    from pageable host memory waits for the GPU: the launches of the next batch could not
-    overlap the work of this one. NumPy arrays and sparse matrices take the indices as they are.
-    """
-    if batches[0] is None or is_sparse(X) or isinstance(X, np.ndarray):
-        return batches
-    order = xp.asarray(np.concatenate(batches), device=device(X))  # (m,)
-    bounds = np.cumsum([0] + [len(idx) for idx in batches])
-    return [order[int(a) : int(b)] for a, b in itertools.pairwise(bounds)]
 
 
 def descend(optimizer, W, B, dW, dB, gtol=None):
@@ -329,8 +327,7 @@ class InMemory:
     def epoch(self, network, W, B, optimizer, config: TrainConfig, should_stop=None) -> Epoch:
         """The lecture's inner loop: for each mini-batch, ``J, dW, dB``, then one step."""
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
-        batches = minibatches(self.shape[1], config.batch_size, rng, config.shuffle)
-        for idx in _on_device(batches, self.X, xp):
+        for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, self.X):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
             masks = make_dropout_masks(network, config.dropout, X.shape[1], rng, X)
             J, dW, dB = network.cost_and_gradients(W, B, X, Y, S, config.l2, masks)
@@ -358,13 +355,15 @@ def data_cost(network: Network, W, B, X, Y, S=None):
     return float(J)
 
 
-def _record_validation(history, network, W, B, validation, scorer):
+def record_validation(history, network, W, B, validation, scorer):
+    """Append the validation loss (and the score, with a ``scorer``) of ``W``, ``B``."""
     history.validation_loss.append(data_cost(network, W, B, *validation))
     if scorer is not None:
         history.validation_score.append(float(scorer(W, B)))
 
 
-def _epoch_info(epoch, history, optimizer):
+def epoch_info(epoch, history, optimizer):
+    """What a callback is given after an epoch (1-based ``epoch``)."""
     return {
         "epoch": epoch + 1,
         "loss": history.loss[-1],
@@ -386,8 +385,10 @@ __all__ = [
     "columns",
     "data_cost",
     "descend",
+    "epoch_info",
     "lipschitz_learning_rate",
     "minibatches",
     "penalty_overflow",
+    "record_validation",
     "train",
 ]

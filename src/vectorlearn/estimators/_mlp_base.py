@@ -243,17 +243,7 @@ class BaseMLP(NetworkEstimator):
 
     def _diverged(self, error: TrainingDiverged) -> TrainingDiverged:
         """The divergence error, naming ``alpha`` when the penalty is to blame."""
-        if not error.penalty:
-            return error
-        return TrainingDiverged(
-            error.epoch,
-            None,
-            error.W,
-            error.B,
-            error.penalty,
-            setting=f"alpha={self.alpha:g} is so large",
-            fix="a smaller alpha",
-        )
+        return error.blaming(setting=f"alpha={self.alpha:g} is so large", fix="a smaller alpha")
 
     def _starting_weights(self, network, rng, X, warm: bool):
         """The fitted weights to continue from (when ``warm`` and the shapes agree), else a

@@ -291,16 +291,8 @@ class LogisticRegression(
 
     def _diverged(self, error: TrainingDiverged) -> TrainingDiverged:
         """The divergence error, naming ``C`` when the penalty (1 / C) is to blame."""
-        if not error.penalty:
-            return error
-        return TrainingDiverged(
-            error.epoch,
-            None,
-            error.W,
-            error.B,
-            error.penalty,
-            setting=f"C={self.C:g} is so small (the penalty is 1 / C)",
-            fix="a larger C",
+        return error.blaming(
+            setting=f"C={self.C:g} is so small (the penalty is 1 / C)", fix="a larger C"
         )
 
     def _store(self, network, W, B):
