@@ -65,12 +65,13 @@ def _run(args) -> int:
         result = run_train(args)
         print(json.dumps(result) if args.json else report.results_table(result))
     elif args.command in ("predict", "evaluate", "summary"):
-        from .. import report
         from . import _models
 
         if args.command == "predict":
             _models.run_predict(args)
         elif args.command == "evaluate":
+            from .. import report  # scikit-learn's metrics, which predict does without
+
             result = _models.run_evaluate(args)
             print(json.dumps(result) if args.json else report.metrics_table(result["metrics"]))
         else:

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from .. import report
 from .._files import atomic_write, check_writable
 from ..persist import load, load_info
 from ..tabular import ColumnRoles, escape_formulas, feature_frame, read_table
@@ -94,6 +93,8 @@ def run_predict(args) -> None:
 
 
 def run_evaluate(args) -> dict:
+    from .. import report  # scikit-learn's metrics, which predict does without
+
     model, roles, info = _load_bundle(args.model)
     frame = read_table(args.data)
     if roles.target not in frame.columns:
