@@ -121,6 +121,21 @@ def test_bad_input_on_other_backends(backend):
         model.score(to_backend(backend, X, "float64"), to_backend(backend, y[:-1], "float64"))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_score_of_non_integer_labels_on_a_device_raises_as_on_numpy(backend):
+    # labels that are not whole numbers were compared on the device and scored 0.0 silently
+    X, y = data()
+    model = LogisticRegression().fit(X, y)
+    Xb = to_backend(backend, X, "float64")
+    with pytest.raises(ValueError, match="continuous"):
+        model.score(X, y + 0.5)
+    with pytest.raises(ValueError, match="continuous"):
+        model.score(Xb, to_backend(backend, y + 0.5, "float64"))
+    expected = model.score(X, y)  # whole numbers, of any dtype, are labels
+    for dtype in ("float64", "int64", "int32"):
+        assert model.score(Xb, to_backend(backend, y, dtype)) == pytest.approx(expected)
+
+
 def test_torch_labels_come_back_as_tensors():
     torch = torch_namespace()
     X, y = data()

@@ -3,6 +3,7 @@
 trained on Dask with the model; and the ConvergenceWarning's advice to standardize the features
 only where they are far from unit scale (item 5)."""
 
+import itertools
 import json
 import warnings
 
@@ -80,6 +81,24 @@ def test_a_constant_target_column_gets_scale_1_and_is_predicted():
     model = quietly(mlp(standardize_target=True), X_REG, y)
     assert model.target_scale_[1] == 1.0 and model.target_mean_[1] == 7.0
     np.testing.assert_allclose(model.predict(X_REG), reference(X_REG, y).predict(X_REG), rtol=1e-6)
+
+
+def test_standardized_targets_beyond_the_training_dtype_are_refused_at_fit():
+    # standardized, they train; but the predictions are scaled back in float32, to inf
+    X = X_REG.astype(np.float32)
+    y = X_REG @ [1.0, 2.0, 3.0, 0.0, 0.0] * 1e37 + 3e38  # float64, beyond float32's 3.4e38
+    for model in (mlp(standardize_target=True), mlp(standardize_target=True, dtype=None)):
+        with pytest.raises(
+            ValueError, match='too large for the training dtype, float32.*"float64"'
+        ):
+            model.fit(X, y)
+    with pytest.raises(ValueError, match="too large for the training dtype"):
+        mlp(standardize_target=True).partial_fit(X, y)
+    model = quietly(mlp(standardize_target=True, dtype="float64", max_iter=200), X, y)
+    assert np.all(np.isfinite(model.predict(X_REG)))
+    assert model.score(X_REG, y) > 0.5
+    with pytest.raises(ValueError, match="beyond the largest float32; predict on float64 X"):
+        model.predict(X)  # float32 input predicts in float32
 
 
 def test_huge_targets_train_when_standardized():
@@ -232,9 +251,11 @@ def _set_array(name, value):
     [
         (_drop_statistics, None, "standardize_target=True needs target_mean_ and target_scale_"),
         (_option_off, None, "stored but standardize_target is False"),
-        (None, _set_array("target_mean_", [1.0, 2.0, 3.0]), "2 floats each, one per output"),
-        (None, _set_array("target_scale_", [[1.0, 2.0]]), "2 floats each"),
-        (None, _set_array("target_scale_", np.array(["a", "b"])), "2 floats each"),
+        (None, _set_array("target_mean_", [1.0, 2.0, 3.0]), "2 float64 numbers each, one per"),
+        (None, _set_array("target_scale_", [[1.0, 2.0]]), "2 float64 numbers each"),
+        (None, _set_array("target_scale_", np.array(["a", "b"])), "2 float64 numbers each"),
+        (None, _set_array("target_scale_", np.array([3, 3], np.float16)), "2 float64 numbers"),
+        (None, _set_array("target_mean_", np.array([0, 1], np.float32)), "2 float64 numbers"),
         (None, _set_array("target_scale_", [1.0, 0.0]), "target_scale_ > 0"),
         (None, _set_array("target_mean_", [np.nan, 0.0]), "must be finite"),
         (None, _set_array("target_scale_", [np.inf, 1.0]), "must be finite"),
@@ -246,6 +267,14 @@ def test_inconsistent_statistics_are_refused_in_one_line(saved, edit_meta, edit_
     with pytest.raises(ValueError, match=match) as error:
         load(path)
     assert "\n" not in str(error.value)
+
+
+def test_the_message_for_one_output_is_singular(tmp_path):
+    path = tmp_path / "m.npz"
+    save(quietly(mlp(standardize_target=True), X_REG, y1), path)
+    _rewrite(path, None, _set_array("target_scale_", np.array([3.0], np.float16)))
+    with pytest.raises(ValueError, match="as 1 float64 number each, one per output"):
+        load(path)
 
 
 def test_statistics_on_a_classifier_are_refused(tmp_path):
@@ -360,6 +389,28 @@ def test_sparse_input_gets_the_advice_only_when_far_from_unit_scale():
     X = scipy.sparse.csr_matrix(np.where(np.abs(X_REG) > 0.5, X_REG, 0.0))
     assert "standardize" not in warning_of(mlp(max_iter=2), X, y1)
     assert "standardize" in warning_of(mlp(max_iter=2), X * 100, y1)
+
+
+def test_tf_idf_features_get_no_advice_to_standardize():
+    # every TF-IDF column's spread is below 1/10, the dense rule's "too small": no advice
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rng = np.random.default_rng(0)
+    syllables = (
+        ["ba", "ko", "mi", "tu", "re", "sa", "lo", "ne"],
+        ["ran", "lek", "mos", "tib", "vus", "gor", "hal", "zen"],
+        "aeiou",
+    )
+    words = ["".join(parts) for parts in itertools.product(*syllables)]
+    texts = [" ".join(rng.choice(words, size=20)) for _ in range(40)]
+    X = TfidfVectorizer().fit_transform(texts)
+    assert X.toarray().std(axis=0).max() < 0.1  # what the rule for dense data calls too small
+    y = np.array([t.startswith(("b", "k", "m")) for t in texts])
+    message = warning_of(LogisticRegression(solver="gd", max_iter=2, tol=0.0), X, y)
+    assert "did not converge in max_iter" in message
+    assert "standardize" not in message
+    model = LogisticRegression(solver="gd", max_iter=2, tol=0.0)
+    assert "standardize" in warning_of(model, X * 1000, y)  # the rule for large values stays
 
 
 def test_dask_input_gets_the_advice_only_when_far_from_unit_scale(client):

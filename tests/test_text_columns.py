@@ -268,6 +268,7 @@ def test_missing_text_values_become_empty_text(tmp_path):
         (["--text", "label"], ["--text label", "is the target"]),
         (["--text", "stars", "--numeric", "stars"], ["--text and --numeric both name stars"]),
         (["--id", "review", "--text", "review"], ["--id review", "--text"]),
+        (["--text", "review", "--drop", "review"], ["--text and --drop both name review"]),
     ],
 )
 def test_bad_text_options_get_one_line(tmp_path, options, fragments):
@@ -285,3 +286,39 @@ def test_a_text_column_without_words_gets_one_line(tmp_path):
     args = ("train", tmp_path / "r.csv", "--target", "label", "--out", tmp_path / "run")
     result = run(*args, "--text", "code", "--quiet")
     refused(result, "text column 'code' has no word", "--drop code")
+
+
+def test_a_run_made_before_text_columns_resumes_with_prose_dropped_as_free_text(tmp_path):
+    """A run.json without "text" comes from a vectorlearn that dropped prose as free text: its
+    checkpoint's first layer has no inputs for the words, so resuming must not read them."""
+    reviews(120).to_csv(tmp_path / "r.csv", index=False)
+    out = tmp_path / "run"
+    # what the old version trained: no --drop, but 'review' left out as free text
+    args = ("train", tmp_path / "r.csv", "--target", "label", "--out", out, "--quiet")
+    succeeded(run(*args, "--drop", "review", "--epochs", "6", "--checkpoint-every", "1"))
+    run_file = out / "run.json"
+    stored = json.loads(run_file.read_text())
+    del stored["options"]["text"]
+    stored["options"]["drop"] = []
+    run_file.write_text(json.dumps(stored))
+    (out / "model.npz").unlink()  # stopped before its end: a checkpoint, no model yet
+    _, err = succeeded(run("train", "--resume", out, "--json"))
+    assert "dropped 'review': free text" in err and "is text (" not in err
+    info = vectorlearn.load_info(out / "model.npz")
+    assert info["roles"]["text"] == [] and "review" in info["roles"]["dropped"]
+    assert "text" not in json.loads(run_file.read_text())["options"]  # it stays an old run
+    succeeded(run("train", "--resume", out, "--quiet"))  # and resumes so again
+    # a run made now detects the prose, and resumes with it
+    new = tmp_path / "new"
+    succeeded(run("train", tmp_path / "r.csv", "--target", "label", "--out", new, "--quiet",
+                  "--epochs", "4", "--checkpoint-every", "1"))  # fmt: skip
+    _, err = succeeded(run("train", "--resume", new))
+    assert "'review' is text (" in err
+    assert vectorlearn.load_info(new / "model.npz")["roles"]["text"] == ["review"]
+
+
+def test_drop_and_text_on_one_column_are_refused():
+    with pytest.raises(ValueError, match="--text and --drop both name review"):
+        infer_roles(reviews(40), "label", text=["review"], drop=["review"])
+    roles = infer_roles(reviews(40), "label", detect_text=False)
+    assert roles.text == [] and roles.dropped == ["review"]

@@ -181,18 +181,20 @@ def check_consistent(model, v: dict, path) -> None:
 
 
 def _check_target_scaling(model, v: dict, n_out: int, refuse) -> None:
-    """``standardize_target=True`` needs both statistics, float (n_outputs,); False neither."""
+    """``standardize_target=True`` needs both statistics, float64 (n_outputs,) as saved; False
+    neither."""
     stored = [v[name] for name in _TARGET_SCALING if name in v]
     if not model.standardize_target:
         if stored:
             refuse("target_mean_ and target_scale_ are stored but standardize_target is False")
         return
     if len(stored) != 2 or any(
-        tuple(a.shape) != (n_out,) or np.dtype(a.dtype).kind != "f" for a in stored
+        tuple(a.shape) != (n_out,) or np.dtype(a.dtype) != np.float64 for a in stored
     ):
+        numbers = "number" if n_out == 1 else "numbers"
         refuse(
-            f"standardize_target=True needs target_mean_ and target_scale_ as {n_out} floats "
-            "each, one per output"
+            f"standardize_target=True needs target_mean_ and target_scale_ as {n_out} float64 "
+            f"{numbers} each, one per output"
         )
 
 

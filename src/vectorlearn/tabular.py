@@ -149,9 +149,11 @@ class ColumnRoles:
 
 
 def infer_roles(
-    frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=(), text=(), id=None
-):
-    """Decide the role of every column of ``frame``; the user's lists override the inference."""
+    frame: pd.DataFrame, target: str, *, drop=(), categorical=(), numeric=(), text=(), id=None,
+    detect_text=True,
+):  # fmt: skip
+    """Decide the role of every column of ``frame``; the user's lists override the inference.
+    ``detect_text=False`` (resuming a run made before it existed) drops prose as free text."""
     if target not in frame.columns:
         raise ValueError(
             f"there is no target column {target!r}; the columns are: {', '.join(frame.columns)}"
@@ -170,11 +172,11 @@ def infer_roles(
             f"--id {id}: the id column cannot also be the target or in {given[0][0]}, "
             "--categorical, --numeric or --text"
         )
-    _refuse_two_roles(target, text, categorical, numeric)
+    _refuse_two_roles(target, text, categorical, numeric, drop)
     roles = ColumnRoles(target=target, id_column=id)
     for name in frame.columns:
         if name != target:
-            _decide(roles, name, frame[name], drop, categorical, numeric, text)
+            _decide(roles, name, frame[name], drop, categorical, numeric, text, detect_text)
     if not roles.features:
         raise ValueError(
             "no usable feature columns are left after dropping "
@@ -183,11 +185,11 @@ def infer_roles(
     return roles
 
 
-def _refuse_two_roles(target, text, categorical, numeric) -> None:
-    """``--text`` names neither the target nor a column of ``--categorical`` or ``--numeric``."""
+def _refuse_two_roles(target, text, categorical, numeric, drop) -> None:
+    """``--text`` names neither the target nor a column of the other role options."""
     if target in text:
         raise ValueError(f"--text {target}: {target!r} is the target, which cannot be a feature")
-    for option, names in (("--categorical", categorical), ("--numeric", numeric)):
+    for option, names in (("--categorical", categorical), ("--numeric", numeric), ("--drop", drop)):
         both = [name for name in text if name in names]
         if both:
             raise ValueError(
@@ -195,7 +197,7 @@ def _refuse_two_roles(target, text, categorical, numeric) -> None:
             )
 
 
-def _decide(roles, name, column, drop, categorical, numeric, text=()) -> None:
+def _decide(roles, name, column, drop, categorical, numeric, text=(), prose=True) -> None:
     """Give column ``name`` its role, with a note saying why where the data decided it."""
     if name == roles.id_column:
         roles.dropped.append(name)
@@ -231,7 +233,7 @@ def _decide(roles, name, column, drop, categorical, numeric, text=()) -> None:
             f"dropped {name!r}: it looks like a group id ({column.nunique()} values, each in "
             f"about {repeats:.3g} rows); use --numeric or --categorical {name} to keep it"
         )
-    elif is_prose(column):
+    elif prose and is_prose(column):
         roles.text.append(name)
         roles.notes.append(
             f"{name!r} is text ({words_per_value(column)[0]:.3g} words per value on average): "

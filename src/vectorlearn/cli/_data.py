@@ -19,7 +19,7 @@ from ..tabular import (
     text_terms,
 )
 from ._fit import target_scaler
-from ._options import make_model
+from ._options import detect_text, make_model
 from ._progress import note
 
 
@@ -42,6 +42,7 @@ def prepare(args):
         numeric=args.numeric,
         text=args.text,
         id=args.id,
+        detect_text=detect_text(args),
     )
     frame = rows_with_target(frame, target, args.quiet)
     task = args.task or infer_task(frame[target])

@@ -118,7 +118,17 @@ def run_options(args, task: str) -> dict:
             options[option] = default(kind, option)
     for name in ("hidden", "drop", "categorical", "numeric", "text"):
         options[name] = None if options[name] is None else list(options[name])
+    if not detect_text(args):  # a run made before text columns: its run.json stays so
+        del options["text"]
     return options
+
+
+def detect_text(args) -> bool:
+    """Whether prose columns become text: not when resuming a run made before they did (its
+    run.json options have no ``text``: see ``take_stored_options``; or it has no run.json),
+    whose network has no inputs for them (they were dropped as free text)."""
+    resumed = getattr(args, "resume", None) is not None
+    return getattr(args, "detect_text", not resumed)
 
 
 def make_model(args, task: str):

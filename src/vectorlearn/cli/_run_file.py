@@ -89,8 +89,11 @@ def _shown(flag, value) -> str:
 
 
 def take_stored_options(args, stored: dict) -> None:
-    """``--resume``: an option left out takes the run's value; one given must equal it."""
+    """``--resume``: an option left out takes the run's value; one given must equal it. A run
+    whose options have no ``text`` was made before prose was detected as text (it was dropped
+    as free text): it resumes so (``args.detect_text``), or its first layer would not fit."""
     options = stored["options"]
+    args.detect_text = "text" in options
     was, given = [], []
     for name, flag in RUN_OPTIONS.items():
         if name not in options:

@@ -110,6 +110,21 @@ def _on_device(a, ndim: int) -> bool:
     return not (is_numpy_like(a) or is_dask(a)) and getattr(a, "ndim", None) == ndim
 
 
+def _matches(y_pred, y):
+    """``y_pred == y`` as int64 on the device, for labels that are integers, booleans or whole
+    floats (one reduction checks them); None for others (``0.5``, NaN), or dtypes the namespace
+    will not compare (array-api-strict: integers with floats), left to scikit-learn."""
+    xp = namespace(y)
+    if not xp.isdtype(y.dtype, ("integral", "bool")) and not (
+        xp.isdtype(y.dtype, "real floating") and bool(xp.all(xp.isfinite(y) & (y == xp.round(y))))
+    ):
+        return None
+    try:
+        return xp.astype(y_pred == y, xp.int64)
+    except TypeError:
+        return None
+
+
 def to_caller(A, given):
     """``A`` in the namespace and device of the caller's input ``given`` (NumPy if NumPy-like)."""
     if is_numpy_like(given):
@@ -137,7 +152,9 @@ class ClassifierTargets:
 
         Labels on a device (a GPU tensor, say) are compared where they are, without weights:
         copying a million of them to the host and checking them there took longer than an
-        epoch of training on a GPU. Everything else goes to scikit-learn's ``accuracy_score``.
+        epoch of training on a GPU. They must be integers, booleans or whole floats there;
+        everything else goes to scikit-learn's ``accuracy_score`` (which refuses continuous
+        targets), as do labels whose dtype the namespace will not compare with the predictions'.
         """
         from sklearn.metrics import accuracy_score
 
@@ -148,9 +165,9 @@ class ClassifierTargets:
                     f"y has {y.shape[0]} labels for the {y_pred.shape[0]} rows of X; give one "
                     "label per row"
                 )
-            xp = namespace(y_pred)
-            right = xp.astype(y_pred == y, xp.int64)  # (m,) 1 where the label is right
-            return float(xp.sum(right)) / max(y.shape[0], 1)
+            right = _matches(y_pred, y)  # (m,) 1 where the label is right, or None
+            if right is not None:
+                return float(namespace(y_pred).sum(right)) / max(y.shape[0], 1)
         return float(accuracy_score(host(y), host(y_pred), sample_weight=host(sample_weight)))
 
     def decision_function(self, X):

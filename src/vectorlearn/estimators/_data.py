@@ -195,6 +195,7 @@ def _check_y(estimator, y, X):
             f"{numpy_dtype(y.dtype).__name__}); drop or impute those rows"
         )
     if standardized:
+        _check_fits(y, numpy_dtype(X.dtype))
         return y
     fix = (
         "scale the targets, e.g. with sklearn.compose.TransformedTargetRegressor and a "
@@ -202,6 +203,19 @@ def _check_y(estimator, y, X):
     )
     check_scale(y, estimator, "y", fix)
     return y
+
+
+def _check_fits(y, dtype) -> None:
+    """Standardized targets of any size train, but the predictions are scaled back in the
+    training dtype: refuse a ``y`` whose values overflow it (float32 beyond about 3.4e38)."""
+    limit = float(np.finfo(dtype).max)
+    big = largest(y) if y.size else 0.0
+    if big > limit:
+        raise ValueError(
+            f"y holds values as large as {big:.3g}, too large for the training dtype, "
+            f"{np.dtype(dtype).name} (beyond {limit:.2g}), in which the predictions are scaled "
+            'back; train in float64 (dtype="float64") or scale the targets down'
+        )
 
 
 def _to_requested_device(estimator, X):

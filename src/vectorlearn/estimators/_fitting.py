@@ -242,9 +242,11 @@ def far_from_unit_scale(batches) -> bool:
     """Whether the features look unstandardized, judged on at most ``SCALE_SAMPLE`` examples
     (evenly spaced; on Dask, the first rows of the first block), so that it costs next to
     nothing beside training: some column's standard deviation or ``|mean|`` above
-    ``FAR_FROM_UNIT`` (10), or every column's standard deviation below 1/10. Small spreads of
-    single columns (a rare one-hot category, a constant) do not count: scaling would not help
-    them. True when the data cannot be looked at."""
+    ``FAR_FROM_UNIT`` (10), or (dense data only) every column's standard deviation below 1/10.
+    Small spreads of single columns (a rare one-hot category, a constant) do not count: scaling
+    would not help them. Nor do small spreads of sparse data (TF-IDF: every column's is small),
+    which is rarely standardized (centring it would make it dense). True when the data cannot be
+    looked at."""
     X = getattr(batches, "X", None)  # InMemory: (n, m), examples as columns
     if X is None:
         head = getattr(batches, "head", None)
@@ -258,10 +260,10 @@ def far_from_unit_scale(batches) -> bool:
         mean = np.asarray(X.mean(axis=1)).ravel()  # (n,)
         var = np.asarray(X.multiply(X).mean(axis=1)).ravel() - mean**2  # (n,)
         std, big_mean = math.sqrt(max(float(var.max()), 0.0)), float(np.abs(mean).max())
-    else:
-        xp = namespace(X)
-        std = float(xp.max(xp.std(X, axis=1)))  # the largest column std
-        big_mean = float(xp.max(xp.abs(xp.mean(X, axis=1))))
+        return std > FAR_FROM_UNIT or big_mean > FAR_FROM_UNIT
+    xp = namespace(X)
+    std = float(xp.max(xp.std(X, axis=1)))  # the largest column std
+    big_mean = float(xp.max(xp.abs(xp.mean(X, axis=1))))
     return not (1 / FAR_FROM_UNIT <= std <= FAR_FROM_UNIT) or big_mean > FAR_FROM_UNIT
 
 

@@ -15,7 +15,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
-from ..core.backend import is_dask, is_numpy_like, like, numpy_dtype, to_numpy
+from ..core.backend import is_dask, is_numpy_like, like, namespace, numpy_dtype, to_numpy
 
 
 @dataclass(frozen=True)
@@ -158,13 +158,23 @@ def standardize(y, scaling) -> np.ndarray:
 def destandardize(H, scaling):
     """Predictions ``H`` (m, k) of any namespace back in the target's units, ``H * scale +
     mean`` with both cast to ``H``'s dtype (as ``StandardScaler.inverse_transform``); ``H`` if
-    ``scaling`` is None."""
+    ``scaling`` is None. Predictions beyond that dtype's range (float32 input to a model of
+    targets beyond 3.4e38, trained in float64) raise a ValueError."""
     if scaling is None:
         return H
     mean, scale = scaling
     if is_dask(H):
         return H * scale.astype(H.dtype) + mean.astype(H.dtype)
-    return H * like(scale, H) + like(mean, H)  # (m, k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y = H * like(scale, H) + like(mean, H)  # (m, k)
+    xp = namespace(Y)
+    if not bool(xp.all(xp.isfinite(Y))):
+        raise ValueError(
+            f"the predictions in the targets' units (target_mean_ up to {np.abs(mean).max():.3g},"
+            f" target_scale_ up to {scale.max():.3g}) are beyond the largest "
+            f"{numpy_dtype(Y.dtype).__name__}; predict on float64 X"
+        )
+    return Y
 
 
 def example_weights(X, y, sample_weight, class_weight=None):
