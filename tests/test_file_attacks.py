@@ -7,6 +7,7 @@ NumPy's allocations).
 
 import io
 import json
+import re
 import tracemalloc
 import warnings
 import zipfile
@@ -447,3 +448,259 @@ def test_the_cli_refuses_a_memory_bomb_in_one_line(cli_run, tmp_path, capsys):
     assert main(["predict", str(bomb), str(cli_run / "data.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "entries nothing refers to" in err
+
+
+# ---- text vectorizers: patterns, n-grams, workers, fitted state --------------------------------
+WORDS = (
+    "great awful clean dirty quiet noisy rude friendly cheap pricey view pool room staff".split()
+)
+
+
+def text_frame(n=40, seed=0):
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    reviews = [" ".join(rng.choice(WORDS[k % 2 :: 2] + WORDS[8:], 12)) for k in y]
+    return pd.DataFrame({"review": reviews, "x": rng.normal(size=n)}), y
+
+
+@pytest.fixture(scope="module")
+def text_file(tmp_path_factory):
+    """A saved pipeline with a TF-IDF text column inside a ColumnTransformer, as the CLI saves."""
+    X, y = text_frame()
+    pre = ColumnTransformer(
+        [("text", TfidfVectorizer(min_df=2), "review"), ("num", StandardScaler(), ["x"])],
+        sparse_threshold=0,
+    )
+    path = tmp_path_factory.mktemp("text") / "m.npz"
+    save(quiet_fit(Pipeline([("pre", pre), ("clf", LogisticRegression())]), X, y), path)
+    return path
+
+
+def find_states(node, suffix, out=None):
+    """The state dicts of every step in ``node`` whose class name ends with ``suffix``."""
+    out = [] if out is None else out
+    if isinstance(node, dict):
+        if str(node.get("estimator", "")).endswith(suffix):
+            out.append(node["state"])
+        for value in node.values():
+            find_states(value, suffix, out)
+    elif isinstance(node, list):
+        for value in node:
+            find_states(value, suffix, out)
+    return out
+
+
+def fitted_vectorizer(meta):
+    """The fitted TfidfVectorizer's state (the ColumnTransformer's template is unfitted)."""
+    (state,) = [s for s in find_states(meta, "TfidfVectorizer") if "vocabulary_" in s]
+    return state
+
+
+def on_vectorizers(**values):
+    """Set ``values`` on every TfidfVectorizer, the unfitted template and the fitted one."""
+    return lambda meta, arrays: [s.update(values) for s in find_states(meta, "TfidfVectorizer")]
+
+
+def on_vocabulary(edit):
+    def apply(meta, arrays):
+        pairs = fitted_vectorizer(meta)["vocabulary_"]["dict"]
+        edit(pairs)
+
+    return apply
+
+
+def on_idf(edit):
+    def apply(meta, arrays):
+        key = fitted_vectorizer(meta)["_tfidf"]["state"]["idf_"]["array"]
+        arrays[key] = edit(arrays[key])
+
+    return apply
+
+
+def replace_tfidf(node):
+    def apply(meta, arrays):
+        state = fitted_vectorizer(meta)
+        del arrays[state["_tfidf"]["state"]["idf_"]["array"]]  # else: an unused entry
+        if node is None:
+            del state["_tfidf"]
+        else:  # with as many features as words: only the slot's class is wrong
+            n = len(state["vocabulary_"]["dict"])
+            state["_tfidf"] = {**node, "state": {**node["state"], "n_features_in_": n}}
+
+    return apply
+
+
+def set_item(pairs, index, value):
+    pairs[index][1] = value
+
+
+IDENTITY = {
+    "estimator": "sklearn.preprocessing.FunctionTransformer",
+    "state": {
+        **dict.fromkeys(["func", "inverse_func", "feature_names_out", "kw_args", "inv_kw_args"]),
+        "validate": False,
+        "accept_sparse": True,
+        "check_inverse": False,
+    },
+}
+TEXT_ATTACKS = {
+    # a pattern that backtracks exponentially on a long run of characters without a "!"
+    "redos": (on_vectorizers(token_pattern="(?:.|.)*!"), "token_pattern.*exponential time"),
+    "word n-grams up to 10**9": (
+        on_vectorizers(ngram_range={"tuple": [1, 10**9]}),
+        "ngram_range.*exhaust memory",
+    ),
+    "char n-grams up to 10**6": (
+        on_vectorizers(analyzer="char", ngram_range={"tuple": [1, 10**6]}),
+        "ngram_range.*exhaust memory",
+    ),
+    "reversed n-grams": (on_vectorizers(ngram_range={"tuple": [5, 1]}), "ngram_range"),
+    "object dtype": (on_vectorizers(dtype={"dtype": "object"}), "dtype object"),
+    "ColumnTransformer n_jobs": (
+        lambda m, a: find_states(m, "ColumnTransformer")[0].update(n_jobs=6),
+        "n_jobs is 6.*worker processes",
+    ),
+    "n_jobs on a scaler": (
+        lambda m, a: find_states(m, "StandardScaler")[0].update(n_jobs=-1),
+        "StandardScaler's n_jobs is -1",
+    ),
+    "vocabulary index 10**6": (
+        on_vocabulary(lambda p: set_item(p, 0, {"scalar": ["int64", 10**6]})),
+        "vocabulary_ must number",
+    ),
+    "negative index": (on_vocabulary(lambda p: set_item(p, 0, -1)), "vocabulary_ must number"),
+    "float index": (on_vocabulary(lambda p: set_item(p, 0, 1.5)), "vocabulary_ must map each"),
+    "duplicate index": (
+        on_vocabulary(lambda p: set_item(p, 0, p[1][1])),
+        "vocabulary_ must number",
+    ),
+    "vocabulary as a list": (
+        lambda m, a: fitted_vectorizer(m).update(vocabulary_={"list": [0, 1]}),
+        "vocabulary_ must be a non-empty dict",
+    ),
+    "2-D idf": (on_idf(lambda idf: idf.reshape(1, -1)), "idf_ must be a 1-D float array"),
+    "idf longer than the vocabulary": (
+        on_idf(lambda idf: np.append(idf, 1.0)),
+        "idf_ must be a 1-D float array",
+    ),
+    "NaN idf": (on_idf(lambda idf: np.full_like(idf, np.nan)), "idf_ must be finite"),
+    "deleted _tfidf": (replace_tfidf(None), "_tfidf must be a fitted TfidfTransformer"),
+    "FunctionTransformer as _tfidf": (
+        replace_tfidf(IDENTITY),
+        "_tfidf must be a fitted TfidfTransformer",
+    ),
+    "overridden _parameter_constraints": (
+        on_vectorizers(_parameter_constraints={"dict": []}, analyzer="exec"),
+        r"attributes \['_parameter_constraints'\] would replace",
+    ),
+    "a method replaced": (on_vectorizers(transform=None), r"attributes \['transform'\]"),
+}
+
+
+@pytest.mark.parametrize("case", TEXT_ATTACKS)
+def test_crafted_text_preprocessing_is_refused_at_load(text_file, tmp_path, case, monkeypatch):
+    """Refused by ``load`` itself, in one line naming the file: no text is ever analysed."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    def no_text(self):
+        raise AssertionError("a refused vectorizer analysed text")
+
+    monkeypatch.setattr(CountVectorizer, "build_analyzer", no_text)
+    edit, message = TEXT_ATTACKS[case]
+    meta, arrays = read(text_file)
+    edit(meta, arrays)
+    write(tmp_path / "m.npz", meta, arrays)
+    with pytest.raises(ValueError, match=message) as error:
+        load(tmp_path / "m.npz")
+    assert str(tmp_path / "m.npz") in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_text_file_itself_loads_and_predicts(text_file):
+    X, y = text_frame(seed=1)
+    assert load(text_file).predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize(
+    "vectorizer, message",
+    [
+        (TfidfVectorizer(token_pattern=r"\w+"), "token_pattern.*exponential time"),
+        (TfidfVectorizer(ngram_range=(1, 9)), "ngram_range.*max_n <= 8"),
+        (TfidfVectorizer(analyzer="char", ngram_range=(2, 12)), "ngram_range"),
+    ],
+    ids=["pattern", "word n-grams", "char n-grams"],
+)
+def test_saving_refuses_what_loading_would(tmp_path, vectorizer, message):
+    X, y = text_frame()
+    pipe = quiet_fit(Pipeline([("pre", vectorizer), ("clf", LogisticRegression())]), X.review, y)
+    with pytest.raises(ValueError, match=message) as error:
+        save(pipe, tmp_path / "m.npz")
+    assert "\n" not in str(error.value) and not (tmp_path / "m.npz").exists()
+
+
+def test_bounded_vectorizers_and_n_jobs_round_trip(tmp_path):
+    """n-grams up to 8, a char analyzer, and n_jobs=4, saved as None: one process at load."""
+    X, y = text_frame()
+    pre = ColumnTransformer(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 8)), "review"),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)), "review"),
+            ("num", StandardScaler(), ["x"]),
+        ],
+        sparse_threshold=0,
+        n_jobs=4,
+    )
+    pipe = quiet_fit(Pipeline([("pre", pre), ("clf", LogisticRegression())]), X, y)
+    save(pipe, tmp_path / "m.npz")
+    assert pipe[0].n_jobs == 4  # saving changes nothing in the user's pipeline
+    loaded = load(tmp_path / "m.npz")
+    assert loaded[0].n_jobs is None
+    np.testing.assert_array_equal(loaded[0].transform(X), pipe[0].transform(X))
+
+
+@pytest.fixture(scope="module")
+def cli_text_run(tmp_path_factory):
+    from vectorlearn.cli import main
+
+    folder = tmp_path_factory.mktemp("cli_text")
+    X, y = text_frame()
+    X.assign(label=np.array(["neg", "pos"])[y]).to_csv(folder / "data.csv", index=False)
+    args = ["train", str(folder / "data.csv"), "--target", "label", "--text", "review"]
+    assert main([*args, "--out", str(folder / "run"), "--quiet"]) == 0
+    return folder
+
+
+CLI_TEXT_ATTACKS = [
+    "redos",
+    "word n-grams up to 10**9",
+    "char n-grams up to 10**6",
+    "ColumnTransformer n_jobs",
+    "vocabulary index 10**6",
+    "2-D idf",
+    "FunctionTransformer as _tfidf",
+    "overridden _parameter_constraints",
+]
+
+
+@pytest.mark.parametrize("case", CLI_TEXT_ATTACKS)
+def test_the_cli_refuses_crafted_text_preprocessing_in_one_line(
+    cli_text_run, tmp_path, capsys, monkeypatch, case
+):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from vectorlearn.cli import main
+
+    def no_text(self):
+        raise AssertionError("a refused vectorizer analysed text")
+
+    edit, message = TEXT_ATTACKS[case]
+    meta, arrays = read(cli_text_run / "run" / "model.npz")
+    assert len(find_states(meta, "TfidfVectorizer")) == 2  # the template and the fitted one
+    edit(meta, arrays)
+    write(tmp_path / "model.npz", meta, arrays)
+    monkeypatch.setattr(CountVectorizer, "build_analyzer", no_text)
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "model.npz"), str(cli_text_run / "data.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err), err

@@ -7,7 +7,10 @@ the archive. Loading names no function and calls no constructor: each object is 
 never by a prefix), its attributes are set from decoded values (numbers, text, lists, tuples,
 dicts, slices, NumPy arrays of numbers or text, dtypes), and scikit-learn's own parameter
 constraints then check the result. There is no way to spell a callable in this encoding, so a
-file cannot smuggle one in, whatever names it uses.
+file cannot smuggle one in, whatever names it uses. No attribute may hide one its class defines
+(``_parameter_constraints``, a method) unless it is a constructor parameter; ``n_jobs`` is saved
+as None and must load as None or 1; text vectorizers keep the default ``token_pattern``, n-grams
+of at most ``_vectorizer_state.MAX_NGRAM`` and a consistent fitted vocabulary.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import re
 import warnings
 
 import numpy as np
+
+from . import _vectorizer_state
 
 # Every class a saved preprocessing step may be. Names are where scikit-learn documents them.
 TRUSTED = {
@@ -108,8 +113,10 @@ def encode(value, arrays: dict, prefix: str, where: str = "preprocessing"):
         return {"slice": [value.start, value.stop, value.step]}
     name = _trusted_name(value)
     if name is not None:
+        _check_state(value, name, f"cannot save {where}")
         state = {
-            key: encode(item, arrays, prefix, f"{where}.{key}") for key, item in vars(value).items()
+            key: encode(None if key == "n_jobs" else item, arrays, prefix, f"{where}.{key}")
+            for key, item in vars(value).items()
         }
         return {"estimator": name, "state": state}
     raise TypeError(
@@ -204,6 +211,8 @@ def _estimator(name, state, arrays, path, trusted=TRUSTED):
     if bad:
         raise ValueError(f"{path}: the preprocessing sets invalid attributes {bad[:3]}")
     cls = _class(name)
+    failure = f"{path}: refusing its preprocessing"
+    _check_keys(cls, state, failure)
     obj = cls.__new__(cls)
     obj.__dict__.update({key: decode(v, arrays, path) for key, v in state.items()})
     if name == "sklearn.pipeline.Pipeline" and getattr(obj, "memory", None) is not None:
@@ -213,12 +222,38 @@ def _estimator(name, state, arrays, path, trusted=TRUSTED):
             f"{path}: a saved text vectorizer must read the text it is given (input='content'); "
             "one that opens files named in the data is refused"
         )
+    _vectorizer_state.check_n_jobs(obj, failure)
+    if name in TEXT_VECTORIZERS:
+        _vectorizer_state.check_params(obj, failure)
     try:
         obj._validate_params()
     except (AttributeError, TypeError, ValueError) as error:
         reason = " ".join(str(error).split())[:200]
         raise ValueError(f"{path}: invalid preprocessing step {name}: {reason}") from None
+    _vectorizer_state.check_fitted(obj, failure)
     return obj
+
+
+def _check_keys(cls, state, failure: str) -> None:
+    """No attribute set from a file may hide what its class defines (a method, a property,
+    settings such as ``_parameter_constraints``, which would switch off the parameter checks),
+    except the constructor's parameters."""
+    params = set(cls._get_param_names())
+    hidden = [key for key in state if hasattr(cls, key) and key not in params]
+    if hidden:
+        raise ValueError(
+            f"{failure}: the {cls.__name__}'s attributes {hidden[:3]} would replace what its "
+            "class defines (methods, properties, class settings); a saved step holds only "
+            "parameters and fitted values"
+        )
+
+
+def _check_state(obj, name: str, failure: str) -> None:
+    """What saving refuses, so that every saved step loads: attributes that hide the class's
+    own, and text vectorizers outside the bounds in ``_vectorizer_state``."""
+    _check_keys(type(obj), vars(obj), failure)
+    if name in TEXT_VECTORIZERS:
+        _vectorizer_state.check_params(obj, failure)
 
 
 # ---- the target transform of a regression model ------------------------------------------------

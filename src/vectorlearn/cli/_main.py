@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # the reader went away (`vectorlearn predict ... | head -1`)
         _discard_stdout()
         return EXIT_BROKEN_PIPE
-    except (ValueError, TypeError, OSError, KeyError, RecursionError, MemoryError) as error:
+    except (ValueError, TypeError, OSError, LookupError, RecursionError, MemoryError) as error:
         if args.debug:
             raise
         if isinstance(error, MemoryError):
