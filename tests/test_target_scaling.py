@@ -337,6 +337,9 @@ def test_dask_standardizes_with_the_statistics_of_the_whole_array(client):
     np.testing.assert_allclose(predicted.compute(), in_memory.predict(X_REG), rtol=1e-6)
     constant = quietly(mlp(**options), chunks(X_REG), chunks(np.full(240, 3.0)))
     assert constant.target_scale_.tolist() == [1.0] and constant.target_mean_.tolist() == [3.0]
+    huge = X_REG @ [1.0, 2.0, 3.0, 0.0, 0.0] * 1e37 + 3e38  # beyond float32, as in memory
+    with pytest.raises(ValueError, match="too large for the training dtype, float32"):
+        mlp(standardize_target=True).fit(chunks(X_REG.astype(np.float32)), chunks(huge))
 
 
 # ---- item 5: advice that fits --------------------------------------------------------------------

@@ -318,6 +318,8 @@ def _prepare_dask(estimator, X, y, sample_weight, class_weight, reset):
         targets = Targets(None, found.head, n_out, found.classes, y.ndim)
     else:  # standardize_target: the statistics of the whole of y, on the cluster
         scaling = target_scaling_dask(y) if getattr(estimator, "standardize_target", 0) else None
+        if scaling is not None and dtype != np.float64:  # scaled back in dtype: must fit it
+            _check_fits(np.asarray([abs(y).max().compute()]), dtype)
         encode = partial(encode_values, dtype=dtype, scaling=scaling)
         n_out = 1 if y.ndim == 1 else int(y.shape[1])
         targets = Targets(None, "identity", n_out, None, y.ndim, scaling=scaling)
