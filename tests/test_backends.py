@@ -1,7 +1,8 @@
 """The estimators on other array namespaces: the same models as on NumPy, data kept in place.
 
-Parametrized over array-api-strict (the standard, nothing more) and PyTorch CPU tensors (skipped,
-with the reason, where torch is not installed; CI installs the CPU build). CUDA runs in
+Parametrized over array-api-strict (the standard, nothing more), JAX arrays (immutable: a step
+that updated its state in place would silently lose it) and PyTorch CPU tensors (skipped, with the
+reason, where torch is not installed; CI installs the CPU build). CUDA runs in
 benchmarks/gpu_check.py on a machine with a GPU.
 """
 
@@ -22,7 +23,13 @@ def torch_namespace():
 
 
 # CUDA cases run where a GPU is (benchmarks/gpu_check.py runs them there); CI has none.
-BACKENDS = ["array_api_strict", "torch", "torch_cuda", "cupy"]
+BACKENDS = ["array_api_strict", "jax", "torch", "torch_cuda", "cupy"]
+
+
+def jax_numpy():
+    jax = pytest.importorskip("jax", reason="JAX is optional: pip install vectorlearn[jax]")
+    jax.config.update("jax_enable_x64", True)  # float64 arrays, as NumPy's
+    return jax.numpy
 
 
 def to_backend(name, a, dtype):
@@ -32,6 +39,8 @@ def to_backend(name, a, dtype):
         if name == "torch_cuda" and not torch.cuda.is_available():
             pytest.skip("no CUDA GPU on this machine")
         return torch.asarray(a, device="cuda" if name == "torch_cuda" else "cpu")
+    if name == "jax":
+        return jax_numpy().asarray(a)
     if name == "cupy":
         cupy = pytest.importorskip("cupy", reason="CuPy needs a CUDA GPU")
         try:

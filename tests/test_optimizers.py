@@ -103,3 +103,42 @@ def test_adam_on_one_flat_vector_equals_the_textbook_update():
     grads = [rng.normal(size=s) for s in shapes]
     for a, b in zip(opt.step(current, grads), again.step([np.array(c) for c in current], grads)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: Momentum(0.1), lambda: Momentum(0.1, nesterov=True), lambda: Adam(0.1)]
+)
+def test_eager_step_and_pure_update_agree(make):
+    # a compiled epoch (core/compiled.py) runs `update` with explicit state; the eager loop runs
+    # `step` (Adam's is an in-place form over one flat vector): the two must be one rule
+    rng = np.random.default_rng(0)
+    eager, pure = make(), make()
+    params = [rng.normal(size=(3, 2)), rng.normal(size=(2, 1))]
+    state = pure.explicit_state(params)
+    p_eager = p_pure = params
+    for _ in range(4):
+        grads = [rng.normal(size=p.shape) for p in params]
+        p_eager = eager.step(p_eager, grads)
+        alpha = pure.step_sizes(1)[0]
+        p_pure, state = pure.update(p_pure, grads, state, alpha, *pure.hyper())
+        pure.keep(state, 1)
+    for a, b in zip(p_eager, p_pure):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+    for name, value in eager.state_dict().items():  # what a checkpoint saves is the same too
+        theirs = pure.state_dict()[name]
+        if isinstance(value, list):
+            for a, b in zip(value, theirs):
+                np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+        else:
+            assert value == theirs
+    # and an eager step after kept state goes on from it
+    grads = [np.ones(p.shape) for p in params]
+    for a, b in zip(eager.step(p_eager, grads), pure.step(p_pure, grads)):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+
+
+def test_adam_step_sizes_follow_the_bias_correction():
+    opt = Adam(learning_rate=0.01)
+    opt.t = 2
+    expected = [0.01 * math.sqrt(1 - 0.999**t) / (1 - 0.9**t) for t in (3, 4)]
+    np.testing.assert_allclose(opt.step_sizes(2), expected, rtol=1e-15)

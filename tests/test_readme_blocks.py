@@ -134,6 +134,12 @@ BLOCKS = {
     ),
     "GPUs and clusters #2": Run(
         after="Using the library #1",
+        needs=("jax",),
+        check="import jax\nassert isinstance(_, jax.Array) and _.shape == (3, 2)\n"
+        "assert isinstance(model.coefs_[0], jax.Array)  # trained where the data live",
+    ),
+    "GPUs and clusters #3": Run(
+        after="Using the library #1",
         needs=("dask", "distributed", "zarr"),
         setup=(  # the zarr stores it reads: breast cancer, in blocks of 100 rows
             "import dask.array as _da\n"

@@ -7,6 +7,14 @@ of arrays and returns a **new** list of parameters. It never updates an array in
 diverging step, and the same code runs on backends whose arrays are immutable. ``learning_rate``
 is a plain attribute that a schedule may change between epochs.
 
+Each optimizer also states its step as a pure function of explicit state (cs231n's
+``update(w, dw, config) -> (next_w, config)``): ``update(params, grads, state, alpha, *hyper)``
+returns ``(params, state)``, with ``state`` from ``explicit_state(params)``, the step sizes of the
+next steps from ``step_sizes(n)`` and the state kept with ``keep(state, n)``. A compiled loop
+(:mod:`vectorlearn.core.compiled`) traces that function once and runs the whole epoch; gradient
+descent and momentum run it eagerly too, Adam's eager ``step`` is a faster in-place form of it
+(tested to agree).
+
 >>> import numpy as np
 >>> opt = GradientDescent(learning_rate=0.1)
 >>> opt.step([np.array([1.0])], [np.array([2.0])])  # W = W - alpha * dJ/dW
@@ -17,6 +25,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .backend import namespace
 
 
@@ -25,6 +35,7 @@ class Optimizer:
     for checkpoints, and back."""
 
     STATE: tuple[str, ...] = ("learning_rate",)
+    compilable = False  # True where the step is a pure update() that core/compiled.py may trace
 
     def state_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.STATE}
@@ -37,12 +48,32 @@ class Optimizer:
 class GradientDescent(Optimizer):
     """The lecture's update ``W = W - alpha * dJ/dW``."""
 
+    compilable = True
+
     def __init__(self, learning_rate: float):
         self.learning_rate = float(learning_rate)
 
     def step(self, params, grads):
-        alpha = self.learning_rate
-        return [p - alpha * g for p, g in zip(params, grads)]
+        return self.update(params, grads, (), self.learning_rate)[0]
+
+    @staticmethod
+    def update(params, grads, state, alpha):
+        """``W = W - alpha dW`` for every parameter; no state."""
+        return [p - alpha * g for p, g in zip(params, grads)], state
+
+    def hyper(self) -> tuple:
+        """The constants that ``update`` takes after ``alpha`` (a compiled loop's cache key)."""
+        return ()
+
+    def explicit_state(self, params):
+        return ()
+
+    def step_sizes(self, n_steps: int) -> np.ndarray:
+        """``alpha`` of each of the next ``n_steps`` steps, (n_steps,) float64."""
+        return np.full(n_steps, self.learning_rate)
+
+    def keep(self, state, n_steps: int) -> None:
+        """Take ``state`` as this optimizer's own, after ``n_steps`` steps of ``update``."""
 
 
 class BarzilaiBorwein(GradientDescent):
@@ -56,6 +87,7 @@ class BarzilaiBorwein(GradientDescent):
     """
 
     STATE = ("learning_rate", "previous_params", "previous_grads")
+    compilable = False  # its step size is a host-side dot product of the last two steps
 
     def __init__(self, learning_rate: float):
         super().__init__(learning_rate)
@@ -83,6 +115,7 @@ class Momentum(Optimizer):
     """
 
     STATE = ("learning_rate", "velocities")
+    compilable = True
 
     def __init__(self, learning_rate: float, momentum: float = 0.9, nesterov: bool = False):
         self.learning_rate = float(learning_rate)
@@ -91,13 +124,30 @@ class Momentum(Optimizer):
         self.velocities = None
 
     def step(self, params, grads):
-        alpha, mu = self.learning_rate, self.momentum
-        if self.velocities is None:
-            self.velocities = [0 * p for p in params]
-        self.velocities = [mu * v - alpha * g for v, g in zip(self.velocities, grads)]
-        if self.nesterov:
-            return [p + mu * v - alpha * g for p, v, g in zip(params, self.velocities, grads)]
-        return [p + v for p, v in zip(params, self.velocities)]
+        V = self.explicit_state(params)
+        params, self.velocities = self.update(params, grads, V, self.learning_rate, *self.hyper())
+        return params
+
+    @staticmethod
+    def update(params, grads, velocities, alpha, mu, nesterov):
+        velocities = [mu * v - alpha * g for v, g in zip(velocities, grads)]  # V = mu V - alpha dW
+        if nesterov:
+            return [
+                p + mu * v - alpha * g for p, v, g in zip(params, velocities, grads)
+            ], velocities
+        return [p + v for p, v in zip(params, velocities)], velocities
+
+    def hyper(self) -> tuple:
+        return (self.momentum, self.nesterov)
+
+    def explicit_state(self, params):
+        return [0 * p for p in params] if self.velocities is None else list(self.velocities)
+
+    def step_sizes(self, n_steps: int) -> np.ndarray:
+        return np.full(n_steps, self.learning_rate)
+
+    def keep(self, state, n_steps: int) -> None:
+        self.velocities = list(state)
 
 
 class Adam(Optimizer):
@@ -113,6 +163,7 @@ class Adam(Optimizer):
     """
 
     STATE = ("learning_rate", "t", "first_moments", "second_moments")
+    compilable = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.learning_rate = float(learning_rate)
@@ -120,21 +171,24 @@ class Adam(Optimizer):
         self.t = 0
         self._M = self._V = None  # (n_params,) moments
         self._flat_p, self._views = None, None  # the last vector returned, and its views
+        self._lists = None  # or the moments as two lists of arrays, kept by a compiled epoch
 
     def step(self, params, grads):
         xp = namespace(*params)
         b1, b2 = self.beta_1, self.beta_2
         g = _flatten(grads, xp)  # (n_params,)
+        self._flat_moments(xp)
         p = self._flat_p if _same(params, self._views) else _flatten(params, xp)  # (n_params,)
         if self._M is None:
             self._M, self._V = xp.zeros_like(g), xp.zeros_like(g)
         self.t += 1
         alpha_t = self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         M, V = self._M, self._V
-        M *= b1
+        M *= b1  # in place on NumPy, CuPy and torch; a new array where arrays are immutable (JAX)
         M += (1 - b1) * g  # M = b1 M + (1 - b1) g
         V *= b2
         V += (1 - b2) * g * g  # V = b2 V + (1 - b2) g^2
+        self._M, self._V = M, V  # the same arrays, or the new ones
         denominator = xp.sqrt(V)
         denominator += self.epsilon
         step = alpha_t * M
@@ -143,17 +197,60 @@ class Adam(Optimizer):
         self._views = _split(self._flat_p, params, xp)
         return self._views
 
+    @staticmethod
+    def update(params, grads, moments, alpha_t, beta_1, beta_2, epsilon):
+        """The step above, array by array, with ``alpha_t`` from :meth:`step_sizes`."""
+        xp = namespace(*params)
+        M = [beta_1 * m + (1 - beta_1) * g for m, g in zip(moments[0], grads)]
+        V = [beta_2 * v + (1 - beta_2) * g * g for v, g in zip(moments[1], grads)]
+        params = [p - alpha_t * m / (xp.sqrt(v) + epsilon) for p, m, v in zip(params, M, V)]
+        return params, (M, V)
+
+    def hyper(self) -> tuple:
+        return (self.beta_1, self.beta_2, self.epsilon)
+
+    def explicit_state(self, params):
+        if self._lists is not None:
+            return self._lists
+        if self._M is None:
+            return [0 * p for p in params], [0 * p for p in params]
+        return self.first_moments, self.second_moments
+
+    def step_sizes(self, n_steps: int) -> np.ndarray:
+        """``alpha_t = alpha sqrt(1 - b2^t) / (1 - b1^t)`` for the next ``n_steps`` values of
+        ``t``, in float64 on the host (as ``step`` computes it)."""
+        t = self.t + np.arange(1, n_steps + 1)  # (n_steps,)
+        return self.learning_rate * np.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+
+    def keep(self, state, n_steps: int) -> None:
+        """Keep the moments as the lists ``update`` returned (the next compiled epoch takes them
+        as they are; an eager ``step`` flattens them first)."""
+        self.t += n_steps
+        self._lists = (list(state[0]), list(state[1]))
+        self._M = self._V = self._views = self._flat_p = None
+
+    def _flat_moments(self, xp):
+        """``_M``, ``_V`` as vectors, from the lists a compiled epoch kept, if any."""
+        if self._lists is not None:
+            self._M, self._V = (_flatten(m, xp) for m in self._lists)
+            self._views, self._lists = [xp.reshape(m, m.shape) for m in self._lists[0]], None
+
     @property
     def first_moments(self):
+        if self._lists is not None:
+            return self._lists[0]
         return None if self._M is None else _split(self._M, self._views, namespace(self._M))
 
     @property
     def second_moments(self):
+        if self._lists is not None:
+            return self._lists[1]
         return None if self._V is None else _split(self._V, self._views, namespace(self._V))
 
     def load_state_dict(self, state: dict) -> None:
         self.learning_rate, self.t = state["learning_rate"], state["t"]
         moments = state["first_moments"], state["second_moments"]
+        self._lists = None
         if moments[0] is None:
             self._M = self._V = self._views = None
         else:

@@ -27,7 +27,8 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from .backend import device, is_sparse, namespace
+from .backend import namespace
+from .batches import batch_order, columns, minibatches
 from .heads import HEADS, cost_and_dK
 from .network import Network, make_dropout_masks
 from .stability import divergence_hint, gram_times, lipschitz_learning_rate, penalty_overflow
@@ -272,36 +273,6 @@ def _flat_epochs(scores) -> int:
     return n
 
 
-def minibatches(m: int, batch_size: int | None, rng: np.random.Generator, shuffle: bool, like=None):
-    """Split ``range(m)`` into index arrays of at most ``batch_size`` (None: one full batch).
-
-    A full batch is returned as None (use every column as is: its gradient is a sum, so the
-    order does not matter and no copy is needed). With ``like``, an array on a device (a GPU
-    tensor), the indices go there in one copy per epoch: a copy per batch, from pageable host
-    memory, waits for the GPU, so the next batch's launches could not overlap this one's work.
-    """
-    if batch_size is None or batch_size >= m:
-        return [None]
-    order = rng.permutation(m) if shuffle else np.arange(m)  # (m,), the same on every backend
-    if like is not None and not (is_sparse(like) or isinstance(like, np.ndarray)):
-        order = namespace(like).asarray(order, device=device(like))  # (m,) on like's device
-    return [order[i : min(i + batch_size, m)] for i in range(0, m, batch_size)]
-
-
-def columns(A, idx, xp):
-    """``A[:, idx]`` for an (n, m) array, or ``A`` itself when ``idx`` is None.
-
-    The estimators hand the core ``X.T`` of a row-major ``X``: examples are columns, but each
-    example's features are contiguous in memory. So the batch is gathered as rows of ``A.T``
-    (a cheap gather of contiguous rows) and transposed back, a view.
-    """
-    if A is None or idx is None:
-        return A
-    if is_sparse(A):  # a CSC matrix (scikit-learn's CSR rows, transposed): slice its columns
-        return A[:, idx]  # (n, len(idx)), CSC
-    return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
-
-
 def descend(optimizer, W, B, dW, dB, gtol=None):
     """One step ``W, B = W - alpha dW, B - alpha dB`` (or momentum, Adam); return ``W, B,
     stationary``. With ``gtol``, no step where no gradient entry exceeds it (a stationary
@@ -325,7 +296,14 @@ class InMemory:
         network.check_shapes(None, None, self.X, self.Y, self.S)
 
     def epoch(self, network, W, B, optimizer, config: TrainConfig, should_stop=None) -> Epoch:
-        """The lecture's inner loop: for each mini-batch, ``J, dW, dB``, then one step."""
+        """The lecture's inner loop: for each mini-batch, ``J, dW, dB``, then one step (on JAX
+        arrays, one compiled call: :mod:`vectorlearn.core.compiled`)."""
+        if type(self.X) is not np.ndarray:
+            from . import compiled  # imports this module: here, not at the top
+
+            if compiled.applies(self, optimizer, config):  # Ctrl-C: seen after the epoch
+                W, B, total = compiled.epoch(self, network, W, B, optimizer, config)
+                return Epoch(W, B, total, should_stop is not None and should_stop(), False)
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
         for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, self.X):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
@@ -382,6 +360,7 @@ __all__ = [
     "LoopState",
     "TrainConfig",
     "TrainingDiverged",
+    "batch_order",
     "columns",
     "data_cost",
     "descend",

@@ -1,0 +1,167 @@
+"""The compiled epoch on JAX arrays (core/compiled.py) trains exactly as the eager loop does.
+
+Skipped, with the reason, where JAX is not installed (the test extra installs it).
+"""
+
+import numpy as np
+import pytest
+
+from vectorlearn.core import Network, TrainConfig, train
+from vectorlearn.core import compiled as compiled_module
+from vectorlearn.core.optimizers import Adam, BarzilaiBorwein, GradientDescent, Momentum
+from vectorlearn.core.training import Hooks, InMemory
+
+jax = pytest.importorskip("jax", reason="JAX is optional: pip install vectorlearn[jax]")
+jax.config.update("jax_enable_x64", True)  # float64, for a tight comparison
+jnp = jax.numpy
+
+OPTIMIZERS = {
+    "gd": lambda: GradientDescent(0.1),
+    "momentum": lambda: Momentum(0.05),
+    "nesterov": lambda: Momentum(0.05, nesterov=True),
+    "adam": lambda: Adam(0.01),
+}
+
+
+def problem(head, weighted, m=203, n_0=5, seed=0):
+    """A small data set with examples as columns: X (n_0, m), Y (n_L, m), S (1, m) or None."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_0, m))
+    if head == "softmax":
+        Y = np.eye(3)[:, rng.integers(0, 3, size=m)]  # (3, m)
+    elif head == "identity":
+        Y = rng.normal(size=(2, m))  # (2, m)
+    else:
+        Y = (rng.random((1, m)) < 0.5).astype(float)  # (1, m)
+    S = rng.random((1, m)) + 0.5 if weighted else None
+    return Network((n_0, 7, 4, Y.shape[0]), head=head), X, Y, S
+
+
+def run(network, X, Y, S, optimizer, config, xp=np):
+    W, B = network.init_params(np.random.default_rng(1), xp, "float64")
+    data = InMemory(*(None if A is None else xp.asarray(A) for A in (X, Y, S)))
+    return train(network, W, B, data, optimizer=optimizer, config=config)
+
+
+@pytest.fixture
+def compiled_epochs(monkeypatch):
+    """Counts the epochs that ran compiled (so a test cannot pass on the eager loop alone)."""
+    calls = []
+    original = compiled_module.epoch
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compiled_module, "epoch", counting)
+    return calls
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize(
+    "head,weighted,batch_size,shuffle",
+    [
+        ("sigmoid", False, 32, True),  # 203 = 6 x 32 + 11: a last, smaller batch
+        ("softmax", True, 29, True),  # 203 = 7 x 29: whole batches only
+        ("identity", False, None, True),  # the full batch
+        ("sigmoid", True, 64, False),
+    ],
+)
+def test_compiled_epochs_train_as_the_eager_loop(
+    name, head, weighted, batch_size, shuffle, compiled_epochs
+):
+    network, X, Y, S = problem(head, weighted)
+    config = dict(max_epochs=4, batch_size=batch_size, shuffle=shuffle, l2=1e-3)
+    eager = run(network, X, Y, S, OPTIMIZERS[name](), TrainConfig(**config, rng=rng()))
+    assert not compiled_epochs  # NumPy arrays: the eager loop
+    ours = run(network, X, Y, S, OPTIMIZERS[name](), TrainConfig(**config, rng=rng()), jnp)
+    assert len(compiled_epochs) == 4
+    for a, b in zip(ours[0] + ours[1], eager[0] + eager[1]):
+        assert isinstance(a, jax.Array)
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours[2].loss, eager[2].loss, rtol=1e-10)
+
+
+def rng():
+    return np.random.default_rng(7)
+
+
+def test_optimizer_state_after_compiled_epochs_is_the_eager_state(compiled_epochs):
+    # what a checkpoint saves (t, the moments) must not depend on which loop ran
+    network, X, Y, S = problem("sigmoid", False)
+    config = TrainConfig(max_epochs=3, batch_size=50, rng=rng())
+    eager, ours = Adam(0.01), Adam(0.01)
+    run(network, X, Y, S, eager, config)
+    run(network, X, Y, S, ours, TrainConfig(max_epochs=3, batch_size=50, rng=rng()), jnp)
+    assert compiled_epochs and ours.t == eager.t == 3 * 5
+    for a, b in zip(
+        ours.first_moments + ours.second_moments, eager.first_moments + eager.second_moments
+    ):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-15)
+
+
+def test_schedules_resume_and_epochs_of_either_kind_mix(compiled_epochs):
+    # a resumed run continues from the state of either loop; the learning rate may change
+    # between epochs (a schedule) without recompiling wrong constants into the step
+    network, X, Y, S = problem("softmax", True)
+    opt_np, opt_jax = Adam(0.02), Adam(0.02)
+    W0, B0 = network.init_params(np.random.default_rng(1), np, "float64")
+    Wn, Bn = W0, B0
+    Wj, Bj = [jnp.asarray(w) for w in W0], [jnp.asarray(b) for b in B0]
+    data_np, data_jax = InMemory(X, Y, S), InMemory(jnp.asarray(X), jnp.asarray(Y), jnp.asarray(S))
+    g_np, g_jax = rng(), rng()
+    for rate in (0.02, 0.005, 0.001):
+        opt_np.learning_rate = opt_jax.learning_rate = rate
+        Wn, Bn, _ = train(
+            network,
+            Wn,
+            Bn,
+            data_np,
+            optimizer=opt_np,
+            config=TrainConfig(max_epochs=2, batch_size=40, rng=g_np),
+        )
+        Wj, Bj, _ = train(
+            network,
+            Wj,
+            Bj,
+            data_jax,
+            optimizer=opt_jax,
+            config=TrainConfig(max_epochs=2, batch_size=40, rng=g_jax),
+        )
+    assert len(compiled_epochs) == 6
+    for a, b in zip(Wj + Bj, Wn + Bn):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "optimizer,config",
+    [
+        (Adam(0.01), dict(dropout=0.2)),  # masks drawn on the host, per batch
+        (GradientDescent(0.1), dict(gtol=1e-6)),  # a host-side test before each step
+        (BarzilaiBorwein(0.1), dict()),  # its step size is computed on the host
+    ],
+)
+def test_what_needs_the_host_runs_the_eager_loop_on_jax_arrays(optimizer, config, compiled_epochs):
+    network, X, Y, S = problem("sigmoid", False)
+    W, B, history = run(network, X, Y, S, optimizer, TrainConfig(max_epochs=2, **config), jnp)
+    assert not compiled_epochs and history.n_epochs == 2
+    assert isinstance(W[0], jax.Array)
+
+
+def test_ctrl_c_is_seen_at_the_end_of_a_compiled_epoch(compiled_epochs):
+    network, X, Y, S = problem("sigmoid", False)
+    W, B = network.init_params(np.random.default_rng(1), jnp, "float64")
+    asked = []
+    hooks = Hooks(should_stop=lambda: asked.append(1) or True)
+    W1, B1, history = train(
+        network,
+        W,
+        B,
+        InMemory(jnp.asarray(X), jnp.asarray(Y)),
+        optimizer=Adam(0.01),
+        config=TrainConfig(max_epochs=5, batch_size=20),
+        hooks=hooks,
+    )
+    assert history.interrupted and history.n_epochs == 0 and len(asked) == 1
+    assert compiled_epochs == [1]
+    assert not np.allclose(np.asarray(W1[0]), np.asarray(W[0]))  # the epoch's steps were taken
