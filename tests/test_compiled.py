@@ -9,7 +9,7 @@ import pytest
 from vectorlearn.core import Network, TrainConfig, train
 from vectorlearn.core import compiled as compiled_module
 from vectorlearn.core.optimizers import Adam, BarzilaiBorwein, GradientDescent, Momentum
-from vectorlearn.core.training import Hooks, InMemory
+from vectorlearn.core.training import Hooks, InMemory, data_cost
 
 jax = pytest.importorskip("jax", reason="JAX is optional: pip install vectorlearn[jax]")
 jax.config.update("jax_enable_x64", True)  # float64, for a tight comparison
@@ -165,3 +165,51 @@ def test_ctrl_c_is_seen_at_the_end_of_a_compiled_epoch(compiled_epochs):
     assert history.interrupted and history.n_epochs == 0 and len(asked) == 1
     assert compiled_epochs == [1]
     assert not np.allclose(np.asarray(W1[0]), np.asarray(W[0]))  # the epoch's steps were taken
+
+
+@pytest.mark.parametrize(
+    "head,weighted", [("sigmoid", True), ("softmax", False), ("identity", True)]
+)
+def test_the_validation_loss_is_compiled_on_jax_and_equal_to_numpys(head, weighted, monkeypatch):
+    network, X, Y, S = problem(head, weighted)
+    W, B = network.init_params(np.random.default_rng(1), np, "float64")
+    expected = data_cost(network, W, B, X, Y, S)
+    calls = []
+    original = compiled_module.jitted
+    monkeypatch.setattr(compiled_module, "jitted", lambda *a: calls.append(a) or original(*a))
+    as_jax = [jnp.asarray(A) for A in (*W, *B, X, Y, S) if A is not None]
+    W_j, B_j, (X_j, Y_j, *S_j) = as_jax[:3], as_jax[3:6], as_jax[6:]
+    ours = data_cost(network, W_j, B_j, X_j, Y_j, S_j[0] if S_j else None)
+    assert calls and isinstance(ours, float)
+    assert ours == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_validation_scores_on_jax_are_compiled_and_equal_to_numpys(kind, monkeypatch):
+    from vectorlearn import MLPClassifier
+
+    rng_ = np.random.default_rng(3)
+    X = rng_.normal(size=(300, 6))
+    y = {
+        "binary": (X[:, 0] > 0).astype(int),
+        "multiclass": np.digitize(X[:, 0], [-0.5, 0.5]),
+        "multilabel": (X[:, :3] > 0).astype(int),
+    }[kind]
+    split = dict(validation_data=(X[200:], y[200:]))
+
+    def fit(convert):
+        model = MLPClassifier((5,), max_iter=3, batch_size=32, random_state=0, dtype="float64")
+        val = tuple(convert(a) for a in split["validation_data"])
+        with pytest.warns(Warning):  # 3 epochs: a convergence warning
+            return model.fit(convert(X[:200]), convert(y[:200]), validation_data=val)
+
+    expected = fit(np.asarray)
+    calls = []
+    original = compiled_module.jitted
+    monkeypatch.setattr(compiled_module, "jitted", lambda *a: calls.append(a[0]) or original(*a))
+    ours = fit(jnp.asarray)
+    assert {f.__name__ for f in calls} >= {"_data_cost"} and len(set(calls)) == 2
+    np.testing.assert_allclose(ours.validation_scores_, expected.validation_scores_, atol=1e-12)
+    np.testing.assert_allclose(
+        ours.validation_loss_curve_, expected.validation_loss_curve_, rtol=1e-10
+    )

@@ -67,6 +67,11 @@ def is_numpy_like(x) -> bool:
     return isinstance(x, np.ndarray) or not array_api_compat.is_array_api_obj(x)
 
 
+def is_jax(x) -> bool:
+    """True for a JAX array (it never imports JAX: a JAX array means it is imported already)."""
+    return array_api_compat.is_jax_array(x)
+
+
 def is_dask(x) -> bool:
     return array_api_compat.is_dask_array(x)
 

@@ -22,10 +22,9 @@ from __future__ import annotations
 import functools
 import math
 
-import array_api_compat
 import numpy as np
 
-from .backend import device, namespace
+from .backend import is_jax
 from .batches import batch_order
 
 
@@ -33,7 +32,7 @@ def applies(data, optimizer, config) -> bool:
     """Whether :func:`epoch` can run this epoch of ``data`` (:class:`InMemory`) compiled: JAX
     arrays, an optimizer with a pure update, no host work between two steps."""
     return (
-        all(A is None or array_api_compat.is_jax_array(A) for A in (data.X, data.Y, data.S))
+        all(A is None or is_jax(A) for A in (data.X, data.Y, data.S))
         and getattr(optimizer, "compilable", False)
         and not config.dropout
         and config.gtol is None
@@ -42,27 +41,36 @@ def applies(data, optimizer, config) -> bool:
 
 def epoch(data, network, W, B, optimizer, config):
     """One pass over ``data`` (:class:`InMemory` of JAX arrays); return the new ``W``, ``B``
-    and the sum of the batches' ``J * m_b`` (0-D, on the device)."""
-    xp, m, size = namespace(data.X), data.shape[1], config.batch_size
+    and the sum of the batches' ``J * m_b`` (0-D, on the device).
+
+    The step sizes and the example order are made with NumPy and go in as arguments of the
+    compiled call (one copy each, in its fast path).
+    """
+    m, size, dtype = data.shape[1], config.batch_size, data.X.dtype
     order = batch_order(m, size, config.rng, config.shuffle)  # (m,), or None: the full batch
-    dtype, dev = data.X.dtype, device(data.X)
     n_steps = 1 if order is None else math.ceil(m / size)
-    alphas = xp.asarray(optimizer.step_sizes(n_steps), dtype=dtype, device=dev)  # (n_steps,)
+    alphas = optimizer.step_sizes(n_steps).astype(dtype)  # (n_steps,)
     run = _compile(network, type(optimizer).update, optimizer.hyper(), float(config.l2))
-    carry = (W, B, optimizer.explicit_state(W + B), xp.zeros((), dtype=dtype, device=dev))
+    carry = (W, B, optimizer.explicit_state(W + B), np.zeros((), dtype))
     arrays = _rows(data)
     if order is None:  # the full batch: one step on the arrays as they are
         carry = run(carry, arrays, None, alphas)
     else:
-        order = xp.asarray(order.astype(np.int32), device=dev)  # (m,), in one copy
-        whole = m // size  # batches of exactly `size` examples
-        batches = xp.reshape(order[: whole * size], (whole, size))  # (whole, size)
-        carry = run(carry, arrays, batches, alphas[:whole])
+        order, whole = order.astype(np.int32), m // size  # batches of exactly `size` examples
+        carry = run(carry, arrays, order[: whole * size].reshape(whole, size), alphas[:whole])
         if whole < n_steps:  # the last, smaller batch: a scan of one step
             carry = run(carry, arrays, order[None, whole * size :], alphas[whole:])  # (1, m_b)
     W, B, state, total = carry
     optimizer.keep(state, n_steps)
     return W, B, total
+
+
+@functools.lru_cache(maxsize=32)
+def jitted(function, network):
+    """``function(network, ...)`` compiled for ``network`` (the validation loss, say)."""
+    import jax
+
+    return jax.jit(functools.partial(function, network))
 
 
 def _rows(data):

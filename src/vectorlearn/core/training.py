@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from .backend import namespace
+from .backend import is_jax, namespace
 from .batches import batch_order, columns, minibatches
 from .heads import HEADS, cost_and_dK
 from .network import Network, make_dropout_masks
@@ -327,10 +327,17 @@ class InMemory:
 
 
 def data_cost(network: Network, W, B, X, Y, S=None):
-    """``J`` without the penalty, as a Python float (validation loss)."""
-    xp = namespace(X, *W)
-    J, _ = cost_and_dK(HEADS[network.head], network.logits(W, B, X), Y, S, xp)
-    return float(J)
+    """``J`` without the penalty, as a Python float (validation loss; compiled on JAX)."""
+    if is_jax(X):
+        from . import compiled
+
+        return float(compiled.jitted(_data_cost, network)(W, B, X, Y, S))
+    return float(_data_cost(network, W, B, X, Y, S))
+
+
+def _data_cost(network, W, B, X, Y, S):
+    J, _ = cost_and_dK(HEADS[network.head], network.logits(W, B, X), Y, S, namespace(X, *W))
+    return J  # 0-D
 
 
 def record_validation(history, network, W, B, validation, scorer):

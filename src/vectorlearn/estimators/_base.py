@@ -14,7 +14,16 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _params
-from ..core.backend import device, is_dask, is_numpy_like, move, namespace, numpy_dtype, to_numpy
+from ..core.backend import (
+    device,
+    is_dask,
+    is_jax,
+    is_numpy_like,
+    move,
+    namespace,
+    numpy_dtype,
+    to_numpy,
+)
 from ..core.heads import HEADS, scaled_output
 from ..core.network import Network
 from ._data import check_inputs, largest
@@ -125,6 +134,21 @@ def _matches(y_pred, y):
         return None
 
 
+def _all_outputs_right(network, W, B, X, Y):
+    """Share of the columns of ``X`` (n_0, m) whose outputs all fall on ``Y``'s side of 0.5
+    (sigmoid outputs: binary or multilabel), 0-D."""
+    K = network.logits(W, B, X)  # (n_L, m)
+    xp = namespace(K)
+    return xp.mean(xp.astype(xp.all((K > 0) == (Y > 0.5), axis=0), K.dtype))
+
+
+def _class_right(network, W, B, X, Y):
+    """Share of the columns of ``X`` (n_0, m) whose largest logit is ``Y``'s class, 0-D."""
+    K = network.logits(W, B, X)  # (n_L, m)
+    xp = namespace(K)
+    return xp.mean(xp.astype(xp.argmax(K, axis=0) == xp.argmax(Y, axis=0), K.dtype))
+
+
 def to_caller(A, given):
     """``A`` in the namespace and device of the caller's input ``given`` (NumPy if NumPy-like)."""
     if is_numpy_like(given):
@@ -138,14 +162,15 @@ class ClassifierTargets:
     _multilabel_allowed = False
 
     def _score_columns(self, network, W, B, X_cols, Y):
-        """Accuracy on ``X_cols`` (n, m), ``Y`` (n_L, m); all labels must match if multilabel."""
-        K = network.logits(W, B, X_cols)  # (n_L, m)
-        xp = namespace(K)
-        if K.shape[0] == 1 or getattr(self, "_is_multilabel_target", False):
-            right = xp.all((K > 0) == (Y > 0.5), axis=0)  # (m,)
-        else:
-            right = xp.argmax(K, axis=0) == xp.argmax(Y, axis=0)  # (m,)
-        return float(xp.mean(xp.astype(right, K.dtype)))
+        """Accuracy on ``X_cols`` (n, m), ``Y`` (n_L, m); all labels must match if multilabel
+        (compiled on JAX arrays, where each eager call costs more than the arithmetic)."""
+        one_column = network.sizes[-1] == 1 or getattr(self, "_is_multilabel_target", False)
+        accuracy = _all_outputs_right if one_column else _class_right
+        if is_jax(X_cols):
+            from ..core import compiled
+
+            return float(compiled.jitted(accuracy, network)(W, B, X_cols, Y))
+        return float(accuracy(network, W, B, X_cols, Y))
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X``, ``y`` (arrays of any namespace or device).
