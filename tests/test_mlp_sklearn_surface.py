@@ -234,3 +234,24 @@ def test_sgd_schedules_resume_from_a_checkpoint_bitwise(schedule, tmp_path):
     assert resumed._optimizer.learning_rate == full._optimizer.learning_rate
     for a, b in zip(full.coefs_ + full.intercepts_, resumed.coefs_ + resumed.intercepts_):
         np.testing.assert_array_equal(a, b)
+
+
+def test_both_mlps_take_every_shared_parameter_with_the_same_default_and_store_it_as_given():
+    # each MLP spells out its own signature (scikit-learn reads it) and its body only stores
+    # the arguments: the shared ones must not drift apart between the two classes
+    from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+    from vectorlearn.estimators._mlp_base import BaseMLP
+
+    shared = set(BaseMLP._parameter_constraints)
+    classifier, regressor = MLPClassifier().get_params(), MLPRegressor().get_params()
+    assert shared <= set(classifier) and shared <= set(regressor)
+    assert {k: classifier[k] for k in shared} == {k: regressor[k] for k in shared}
+    assert set(classifier) - shared == {"class_weight"}
+    assert set(regressor) - shared == {"loss", "standardize_target"}
+    sklearn_defaults = SkMLPClassifier().get_params()  # the names both libraries share
+    for name in shared & set(sklearn_defaults):
+        assert classifier[name] == sklearn_defaults[name], name
+    values = {"alpha": 0.5, "hidden_layer_sizes": [3, 2], "class_weight": {0: 2.0}}
+    model = MLPClassifier(**values)
+    assert all(getattr(model, k) is v for k, v in values.items())  # the same objects

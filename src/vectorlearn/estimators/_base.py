@@ -38,6 +38,13 @@ from ._fitting import (  # noqa: F401  (the command line imports these from here
 class NetworkEstimator(BaseEstimator):
     """Base class: subclasses define ``_parameter_constraints`` and ``_fitted_network()``."""
 
+    def _keep_arguments(self, arguments: dict) -> None:
+        """Store each constructor argument, unchanged, as the attribute of its name: all that
+        scikit-learn lets ``__init__`` do. ``arguments`` is the constructor's ``locals()``."""
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     _parameter_constraints: dict = {}
     _warm_start_checks_features = True  # warm_start keeps n_features_in_ (and checks it)
 

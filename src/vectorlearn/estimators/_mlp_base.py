@@ -32,7 +32,11 @@ ITERATION = "Iteration {epoch}, loss = {cost:.8f}"  # scikit-learn's verbose lin
 
 
 class BaseMLP(NetworkEstimator):
-    """Shared by both MLPs: parameters, the network, fitted attributes."""
+    """Shared by both MLPs: parameters, the network, fitted attributes.
+
+    Each MLP spells out its constructor (scikit-learn reads the parameters from the class's own
+    signature), whose body stores the arguments with :meth:`_keep_arguments`.
+    """
 
     _parameter_constraints = {
         "hidden_layer_sizes": p.Constraint(
@@ -67,65 +71,6 @@ class BaseMLP(NetworkEstimator):
         "dtype": p.one_of("float32", "float64", None),
         "device": p.one_of("cpu", "cuda", "auto"),
     }
-
-    def __init__(
-        self,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        *,
-        solver="adam",
-        alpha=0.0001,
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=0.001,
-        power_t=0.5,
-        max_iter=200,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=0,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        monitor="loss",
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        n_iter_no_change=10,
-        max_fun=15000,
-        dropout=0.0,
-        dtype="float32",
-        device="cpu",
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.monitor = monitor
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dropout = dropout
-        self.dtype = dtype
-        self.device = device
 
     # ---- checks ------------------------------------------------------------------------------
     def _hidden_sizes(self) -> tuple[int, ...]:

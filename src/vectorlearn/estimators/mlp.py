@@ -99,37 +99,9 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
         dtype="float32",
         device="cpu",
     ):
-        # scikit-learn reads the parameters from this signature, so it is spelled out in full.
-        super().__init__(
-            hidden_layer_sizes,
-            activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            monitor=monitor,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            dropout=dropout,
-            dtype=dtype,
-            device=device,
-        )
-        self.class_weight = class_weight
+        # scikit-learn reads the parameters from this signature, so it is spelled out in full;
+        # the body only stores them (scikit-learn's rule for __init__).
+        self._keep_arguments(locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -278,37 +250,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         dtype="float32",
         device="cpu",
     ):
-        super().__init__(
-            hidden_layer_sizes,
-            activation,
-            solver=solver,
-            alpha=alpha,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            random_state=random_state,
-            tol=tol,
-            verbose=verbose,
-            warm_start=warm_start,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            monitor=monitor,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-            dropout=dropout,
-            dtype=dtype,
-            device=device,
-        )
-        self.loss = loss
-        self.standardize_target = standardize_target
+        self._keep_arguments(locals())  # as MLPClassifier's
 
     def _head(self, data) -> str:
         if self.loss != "poisson":
