@@ -120,7 +120,7 @@ def trained(tmp_path_factory):
 def test_a_prose_column_is_text_and_trains_with_only_the_target(trained):
     folder, run_folder, out, err = trained
     assert "'review' is text (" in err and "words per value on average" in err
-    terms = re.search(r"text: review \((\d+) terms\)", err)
+    terms = re.search(r"text: review \((\d+) terms in the training rows\)", err)
     assert terms and 20 <= int(terms.group(1)) <= len(GOOD + BAD + FILLER)
     metrics = json.loads((run_folder / "metrics.json").read_text())
     assert metrics["roles"]["text"] == ["review"] and metrics["roles"]["numeric"] == ["stars"]

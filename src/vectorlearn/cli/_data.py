@@ -52,7 +52,10 @@ def prepare(args):
     split = _split(feature_frame(frame, roles), y, task, target, args)
     preprocessor = fit_preprocessor(roles, split[0])
     dates = f"; dates: {_short(roles.dates)}" if roles.dates else ""
-    terms = [f"{name} ({n} terms)" for name, n in text_terms(roles, preprocessor).items()]
+    terms = [
+        f"{name} ({n} terms in the training rows)"
+        for name, n in text_terms(roles, preprocessor).items()
+    ]
     text = f"; text: {_short(terms)}" if terms else ""
     note(
         f"{task} of {target!r}; numeric: {_short(roles.numeric)}; "
