@@ -2,7 +2,8 @@
 
 Everything below the estimators works on matrices whose columns are examples, exactly as the
 lecture writes them, and takes its array namespace ``xp`` from the arrays it is given, so the same
-functions run on NumPy, array-api-strict, and (later) GPU and Dask arrays.
+functions run on NumPy, array-api-strict, PyTorch and CuPy (GPU), JAX (where :mod:`.compiled`
+traces a whole epoch once) and, block by block, Dask.
 
 Glossary (one place for the symbols used across ``vectorlearn.core``)
 ---------------------------------------------------------------------
