@@ -208,3 +208,32 @@ def test_validation_scores_on_jax_are_compiled_and_equal_to_numpys(kind, monkeyp
     np.testing.assert_allclose(
         ours.validation_loss_curve_, expected.validation_loss_curve_, rtol=1e-10
     )
+
+
+def test_partial_fit_warm_start_and_saving_continue_from_compiled_epochs(tmp_path):
+    # the optimizer's state a compiled epoch keeps is what the next call starts from
+    import warnings
+
+    import vectorlearn
+    from vectorlearn import MLPClassifier
+
+    rng_ = np.random.default_rng(5)
+    X = rng_.normal(size=(120, 4))
+    y = np.digitize(X[:, 0] + X[:, 1], [-0.5, 0.5])
+
+    def train_both(convert):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a few epochs: convergence warnings
+            steps = MLPClassifier((6,), batch_size=16, random_state=0, dtype="float64")
+            for _ in range(3):
+                steps.partial_fit(convert(X), convert(y), classes=np.unique(y))
+            warm = MLPClassifier((6,), max_iter=2, warm_start=True, random_state=0, dtype="float64")
+            warm.fit(convert(X), convert(y)).fit(convert(X), convert(y))
+        return steps, warm
+
+    for ours, expected in zip(train_both(jnp.asarray), train_both(np.asarray)):
+        for a, b in zip(ours.coefs_ + ours.intercepts_, expected.coefs_ + expected.intercepts_):
+            np.testing.assert_allclose(np.asarray(a), b, rtol=1e-10, atol=1e-12)
+    vectorlearn.save(ours, tmp_path / "model.npz")
+    loaded = vectorlearn.load(tmp_path / "model.npz")
+    np.testing.assert_allclose(loaded.predict_proba(X), expected.predict_proba(X), atol=1e-12)
