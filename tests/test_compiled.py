@@ -31,6 +31,8 @@ def problem(head, weighted, m=203, n_0=5, seed=0):
         Y = np.eye(3)[:, rng.integers(0, 3, size=m)]  # (3, m)
     elif head == "identity":
         Y = rng.normal(size=(2, m))  # (2, m)
+    elif head == "exp":  # MLPRegressor(loss="poisson"): counts
+        Y = rng.poisson(2.0, size=(1, m)).astype(float)  # (1, m)
     else:
         Y = (rng.random((1, m)) < 0.5).astype(float)  # (1, m)
     S = rng.random((1, m)) + 0.5 if weighted else None
@@ -65,6 +67,7 @@ def compiled_epochs(monkeypatch):
         ("softmax", True, 29, True),  # 203 = 7 x 29: whole batches only
         ("identity", False, None, True),  # the full batch
         ("sigmoid", True, 64, False),
+        ("exp", False, 50, True),
     ],
 )
 def test_compiled_epochs_train_as_the_eager_loop(
@@ -163,7 +166,7 @@ def test_ctrl_c_is_seen_at_the_end_of_a_compiled_epoch(compiled_epochs):
 
 
 @pytest.mark.parametrize(
-    "head,weighted", [("sigmoid", True), ("softmax", False), ("identity", True)]
+    "head,weighted", [("sigmoid", True), ("softmax", False), ("identity", True), ("exp", False)]
 )
 def test_the_validation_loss_is_compiled_on_jax_and_equal_to_numpys(head, weighted, monkeypatch):
     network, X, Y, S = problem(head, weighted)
