@@ -143,8 +143,7 @@ class Momentum(Optimizer):
     def explicit_state(self, params):
         return [0 * p for p in params] if self.velocities is None else list(self.velocities)
 
-    def step_sizes(self, n_steps: int) -> np.ndarray:
-        return np.full(n_steps, self.learning_rate)
+    step_sizes = GradientDescent.step_sizes  # a constant learning rate
 
     def keep(self, state, n_steps: int) -> None:
         self.velocities = list(state)

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from . import compiled
 from .backend import is_jax, namespace
 from .batches import batch_order, columns, minibatches
 from .heads import HEADS, cost_and_dK
@@ -298,12 +299,9 @@ class InMemory:
     def epoch(self, network, W, B, optimizer, config: TrainConfig, should_stop=None) -> Epoch:
         """The lecture's inner loop: for each mini-batch, ``J, dW, dB``, then one step (on JAX
         arrays, one compiled call: :mod:`vectorlearn.core.compiled`)."""
-        if type(self.X) is not np.ndarray:
-            from . import compiled  # imports this module: here, not at the top
-
-            if compiled.applies(self, optimizer, config):  # Ctrl-C: seen after the epoch
-                W, B, total = compiled.epoch(self, network, W, B, optimizer, config)
-                return Epoch(W, B, total, should_stop is not None and should_stop(), False)
+        if type(self.X) is not np.ndarray and compiled.applies(self, optimizer, config):
+            W, B, total = compiled.epoch(self, network, W, B, optimizer, config)
+            return Epoch(W, B, total, should_stop is not None and should_stop(), False)  # Ctrl-C
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
         for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, self.X):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
@@ -329,8 +327,6 @@ class InMemory:
 def data_cost(network: Network, W, B, X, Y, S=None):
     """``J`` without the penalty, as a Python float (validation loss; compiled on JAX)."""
     if is_jax(X):
-        from . import compiled
-
         return float(compiled.jitted(_data_cost, network)(W, B, X, Y, S))
     return float(_data_cost(network, W, B, X, Y, S))
 

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _params
+from ..core import compiled
 from ..core.backend import (
     device,
     is_dask,
@@ -174,8 +175,6 @@ class ClassifierTargets:
         one_column = network.sizes[-1] == 1 or getattr(self, "_is_multilabel_target", False)
         accuracy = _all_outputs_right if one_column else _class_right
         if is_jax(X_cols):
-            from ..core import compiled
-
             return float(compiled.jitted(accuracy, network)(W, B, X_cols, Y))
         return float(accuracy(network, W, B, X_cols, Y))
 
