@@ -29,6 +29,9 @@ BACKENDS = ["array_api_strict", "jax", "torch", "torch_cuda", "cupy"]
 def jax_numpy():
     jax = pytest.importorskip("jax", reason="JAX is optional: pip install vectorlearn[jax]")
     jax.config.update("jax_enable_x64", True)  # float64 arrays, as NumPy's
+    # on GPUs JAX multiplies float32 in TF32 by default (1e-2 off NumPy after an L-BFGS fit);
+    # NumPy's and PyTorch's full float32 products are the reference here
+    jax.config.update("jax_default_matmul_precision", "highest")
     return jax.numpy
 
 

@@ -240,3 +240,23 @@ def test_partial_fit_warm_start_and_saving_continue_from_compiled_epochs(tmp_pat
     vectorlearn.save(ours, tmp_path / "model.npz")
     loaded = vectorlearn.load(tmp_path / "model.npz")
     np.testing.assert_allclose(loaded.predict_proba(X), expected.predict_proba(X), atol=1e-12)
+
+
+def test_score_on_float32_jax_without_x64_warns_nothing():
+    # JAX's default mode has no int64: counting the right labels must not ask for it (it warned)
+    import warnings
+
+    from vectorlearn import MLPClassifier
+
+    rng_ = np.random.default_rng(6)
+    X = rng_.normal(size=(90, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    with jax.enable_x64(False):
+        Xj, yj = jnp.asarray(X), jnp.asarray(y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # 3 epochs: a convergence warning
+            model = MLPClassifier((4,), max_iter=3, random_state=0).fit(Xj, yj)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            score = model.score(Xj, yj)
+    assert score == model.score(X, y)

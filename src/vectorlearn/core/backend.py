@@ -58,6 +58,8 @@ def to_numpy(x) -> np.ndarray:
         return x.get()
     if array_api_compat.is_dask_array(x):
         return np.asarray(x.compute())  # gathers: only for results, never for training data
+    if array_api_compat.is_jax_array(x):
+        return np.asarray(x)  # copies from any device; DLPack hands NumPy host buffers only
     return np.from_dlpack(x)
 
 

@@ -128,7 +128,7 @@ def _on_device(a, ndim: int) -> bool:
 
 
 def _matches(y_pred, y):
-    """``y_pred == y`` as int64 on the device, for labels that are integers, booleans or whole
+    """``y_pred == y`` (bool) on the device, for labels that are integers, booleans or whole
     floats (one reduction checks them); None for others (``0.5``, NaN), or dtypes the namespace
     will not compare (array-api-strict: integers with floats), left to scikit-learn."""
     xp = namespace(y)
@@ -137,7 +137,7 @@ def _matches(y_pred, y):
     ):
         return None
     try:
-        return xp.astype(y_pred == y, xp.int64)
+        return y_pred == y
     except TypeError:
         return None
 
@@ -196,9 +196,9 @@ class ClassifierTargets:
                     f"y has {y.shape[0]} labels for the {y_pred.shape[0]} rows of X; give one "
                     "label per row"
                 )
-            right = _matches(y_pred, y)  # (m,) 1 where the label is right, or None
-            if right is not None:
-                return float(namespace(y_pred).sum(right)) / max(y.shape[0], 1)
+            right = _matches(y_pred, y)  # (m,) True where the label is right, or None
+            if right is not None:  # counted in the default integer (int32 on JAX without x64)
+                return int(namespace(y_pred).count_nonzero(right)) / max(y.shape[0], 1)
         return float(accuracy_score(host(y), host(y_pred), sample_weight=host(sample_weight)))
 
     def decision_function(self, X):
