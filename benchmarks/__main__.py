@@ -61,8 +61,22 @@ def render(results: list[dict], info: dict, quick: bool) -> str:
 # each file's output is shown verbatim under its caption.
 GPU_RUNS = [
     (
+        "gpu_check_h200_jax.txt",
+        "The latest run (2026-11-26, evening), with vectorlearn on JAX arrays too, where each "
+        "epoch is one compiled call (`vectorlearn.core.compiled`). On GPUs JAX multiplies float32 "
+        "in TF32 unless told otherwise; the 'full float32' row runs under "
+        '`jax.default_matmul_precision("highest")`, as PyTorch\'s products are, and is the one '
+        "compared with the target. The backend tests' JAX cases ran on the GPU first (the CUDA "
+        "and CuPy cases passed in the run before, on the same code; this run's last line says "
+        "'passed' for tests it skipped, which gpu_check no longer does):",
+    ),
+    (
+        "gpu_check_h200_jax_256.txt",
+        "Batch 256, same session, one run earlier (JAX's default TF32 products):",
+    ),
+    (
         "gpu_check_h200.txt",
-        "The latest run, on the code that sends each epoch's batch indices to the GPU in one "
+        "The run before, on the code that sends each epoch's batch indices to the GPU in one "
         "copy and computes `score`'s accuracy on the device (2026-11-26):",
     ),
     (
@@ -78,7 +92,7 @@ def _gpu_section(folder: Path) -> list[str]:
     runs = [(folder / name, caption) for name, caption in GPU_RUNS if (folder / name).exists()]
     if not runs:
         return []
-    lines = ["", "## GPU: vectorlearn on CUDA tensors against plain PyTorch", ""]
+    lines = ["", "## GPU: vectorlearn on CUDA tensors and JAX arrays against plain PyTorch", ""]
     lines.append(
         "Recorded by `python -m benchmarks.gpu_check` on a lent NVIDIA H200 (its output, "
         "verbatim; `python -m benchmarks` does not rerun it, as it needs no GPU)."

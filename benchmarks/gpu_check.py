@@ -10,6 +10,7 @@ epochs; times are medians of interleaved repeats, synchronized before each clock
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import numpy as np
 
 
 def backend_tests() -> int:
-    """The backend test file, CUDA cases only (torch on CUDA and CuPy)."""
+    """The backend test file, GPU cases only (torch on CUDA, CuPy, and JAX on its default
+    device, the GPU where jax[cuda] is installed)."""
     return subprocess.call(
         [
             sys.executable,
@@ -33,7 +35,7 @@ def backend_tests() -> int:
             "addopts=",
             "tests/test_backends.py",
             "-k",
-            "cuda or cupy",
+            "cuda or cupy or jax",
             "-rs",
         ]
     )
@@ -87,6 +89,17 @@ def vectorlearn_fit(X, y, hidden, batch, epochs):
     return float(model.score(X, y))
 
 
+def jax_arrays(X_np, y_np):
+    """``X_np`` and ``y_np`` on JAX's default device (the GPU with jax[cuda]), or None without
+    JAX. JAX allocates as it goes, so that PyTorch keeps room beside it."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    try:
+        import jax
+    except ImportError:
+        return None
+    return jax.device_put(X_np), jax.device_put(y_np)
+
+
 def timed(run, sync):
     sync()
     start = time.perf_counter()
@@ -103,12 +116,24 @@ def timings(quick: bool, device: str = "cuda", batches=(256, 2048, 16384)):
     X_np, y_np = make_data(m, n)
     X, y = torch.asarray(X_np, device=device), torch.asarray(y_np, device=device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    on_jax = jax_arrays(X_np, y_np)  # each fit's score is a host float: JAX is synced by it
     rows = []
     for batch in batches if not quick else (2048,):
         contenders = {
             "vectorlearn (torch tensors)": lambda b=batch: vectorlearn_fit(X, y, hidden, b, epochs),
             "plain PyTorch": lambda b=batch: plain_torch(X, y, hidden, b, epochs),
         }
+        if on_jax is not None:
+            import jax
+
+            def full_float32(b=batch):  # as PyTorch's products: no TF32
+                with jax.default_matmul_precision("highest"):
+                    return vectorlearn_fit(*on_jax, hidden, b, epochs)
+
+            contenders["vectorlearn (JAX arrays, compiled; JAX's default TF32)"] = lambda b=batch: (
+                vectorlearn_fit(*on_jax, hidden, b, epochs)
+            )
+            contenders["vectorlearn (JAX arrays, compiled; full float32)"] = full_float32
         for run in contenders.values():  # warm-up: kernels, allocator, cuBLAS handles
             run()
         times = {name: [] for name in contenders}
@@ -145,6 +170,12 @@ def main(argv=None) -> int:
         print(f"cupy {cupy.__version__}")
     except ImportError:
         print("cupy not installed")
+    try:
+        import jax
+
+        print(f"jax {jax.__version__}, devices: {jax.devices()}")
+    except ImportError:
+        print("jax not installed")
     status = 0 if args.skip_tests else backend_tests()
     m, n, hidden, epochs, repeats, rows = timings(args.quick, args.device, args.batches)
     print(
@@ -154,7 +185,8 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|")
     for batch, name, per_epoch, ratio, acc in rows:
         print(f"| {batch} | {name} | {per_epoch:.3f} | {ratio:.2f}x | {acc:.3f} |")
-    print(f"\nbackend tests on CUDA: {'passed' if status == 0 else f'FAILED (exit {status})'}")
+    verdict = "passed" if status == 0 else f"FAILED (exit {status})"
+    print(f"\nbackend tests on the GPU: {'skipped (--skip-tests)' if args.skip_tests else verdict}")
     return status
 
 
