@@ -206,7 +206,7 @@ def test_validation_scores_on_jax_are_compiled_and_equal_to_numpys(kind, monkeyp
     original = compiled_module.jitted
     monkeypatch.setattr(compiled_module, "jitted", lambda *a: calls.append(a[0]) or original(*a))
     ours = fit(jnp.asarray)
-    assert {f.__name__ for f in calls} >= {"_data_cost"} and len(set(calls)) == 2
+    assert {f.__name__ for f in calls} >= {"_cost_and_logits"} and len(set(calls)) == 2
     np.testing.assert_allclose(ours.validation_scores_, expected.validation_scores_, atol=1e-12)
     np.testing.assert_allclose(
         ours.validation_loss_curve_, expected.validation_loss_curve_, rtol=1e-10

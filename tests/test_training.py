@@ -99,3 +99,32 @@ def test_callback_can_stop_training_and_sees_every_epoch():
     )
     assert seen == [1, 2, 3, 4] and history.n_epochs == 4
     assert all(math.isfinite(v) for v in history.loss)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_validation_loss_and_score_share_one_forward_pass(kind, solver, monkeypatch):
+    # each epoch's validation loss and score come from one pass over the validation rows
+    import warnings
+
+    from vectorlearn import MLPClassifier, MLPRegressor
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 4))
+    y = X[:, 0] + X[:, 1] if kind == "regressor" else (X[:, 0] > 0).astype(int)
+    m_val = 37
+    passes = []
+    original = Network.logits
+    monkeypatch.setattr(
+        Network,
+        "logits",
+        lambda self, W, B, X: passes.append(X.shape[1]) or original(self, W, B, X),
+    )
+    Model = MLPRegressor if kind == "regressor" else MLPClassifier
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 4 epochs: a convergence warning
+        model = Model((5,), solver=solver, max_iter=4, random_state=0)
+        model.fit(X[m_val:], y[m_val:], validation_data=(X[:m_val], y[:m_val]))
+    epochs = len(model.validation_scores_)
+    assert epochs == len(model.validation_loss_curve_) >= 2
+    assert passes.count(m_val) == epochs

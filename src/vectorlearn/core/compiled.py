@@ -66,11 +66,12 @@ def epoch(data, network, W, B, optimizer, config):
 
 
 @functools.lru_cache(maxsize=32)
-def jitted(function, network):
-    """``function(network, ...)`` compiled for ``network`` (the validation loss, say)."""
+def jitted(function, *static):
+    """``function(*static, ...)`` compiled, ``static`` fixed (a network, say): the validation
+    loss, or the accuracy of its logits."""
     import jax
 
-    return jax.jit(functools.partial(function, network))
+    return jax.jit(functools.partial(function, *static))
 
 
 def _rows(data):

@@ -94,7 +94,8 @@ class Hooks:
     """What the loop calls or watches besides the training data; every field is optional.
 
     ``validation``: ``(X_val, Y_val)`` or ``(X_val, Y_val, S_val)``, columns as ``X``, whose loss
-    is recorded after every epoch, with ``scorer(W, B)`` (higher is better) if given;
+    is recorded after every epoch, with ``scorer(K)`` (higher is better; ``K`` (n_L, m_val) the
+    validation logits, from the same forward pass as the loss) if given;
     ``schedule.rate(epoch, cost)`` sets the learning rate before each epoch; a callback
     (``callback(info) -> bool``, after each epoch) returning True stops training; ``resume``
     continues from a saved :class:`LoopState`; ``on_epoch_end(state)`` sees the state after
@@ -326,21 +327,30 @@ class InMemory:
 
 def data_cost(network: Network, W, B, X, Y, S=None):
     """``J`` without the penalty, as a Python float (validation loss; compiled on JAX)."""
+    return float(validation_pass(network, W, B, X, Y, S)[0])
+
+
+def validation_pass(network: Network, W, B, X, Y, S=None):
+    """``J`` without the penalty (0-D) and the logits ``K`` (n_L, m) of ``X``: one forward pass
+    for the validation loss and the score (one compiled call on JAX)."""
     if is_jax(X):
-        return float(compiled.jitted(_data_cost, network)(W, B, X, Y, S))
-    return float(_data_cost(network, W, B, X, Y, S))
+        return compiled.jitted(_cost_and_logits, network)(W, B, X, Y, S)
+    return _cost_and_logits(network, W, B, X, Y, S)
 
 
-def _data_cost(network, W, B, X, Y, S):
-    J, _ = cost_and_dK(HEADS[network.head], network.logits(W, B, X), Y, S, namespace(X, *W))
-    return J  # 0-D
+def _cost_and_logits(network, W, B, X, Y, S):
+    K = network.logits(W, B, X)  # (n_L, m)
+    J, _ = cost_and_dK(HEADS[network.head], K, Y, S, namespace(X, *W))
+    return J, K  # 0-D, (n_L, m)
 
 
 def record_validation(history, network, W, B, validation, scorer):
-    """Append the validation loss (and the score, with a ``scorer``) of ``W``, ``B``."""
-    history.validation_loss.append(data_cost(network, W, B, *validation))
+    """Append the validation loss of ``W``, ``B`` (and, with a ``scorer``, ``scorer(K)`` of
+    the validation logits ``K``)."""
+    J, K = validation_pass(network, W, B, *validation)  # 0-D, (n_L, m_val)
+    history.validation_loss.append(float(J))
     if scorer is not None:
-        history.validation_score.append(float(scorer(W, B)))
+        history.validation_score.append(float(scorer(K)))
 
 
 def epoch_info(epoch, history, optimizer):
@@ -373,4 +383,5 @@ __all__ = [
     "penalty_overflow",
     "record_validation",
     "train",
+    "validation_pass",
 ]

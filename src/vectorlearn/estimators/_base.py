@@ -142,17 +142,16 @@ def _matches(y_pred, y):
         return None
 
 
-def _all_outputs_right(network, W, B, X, Y):
-    """Share of the columns of ``X`` (n_0, m) whose outputs all fall on ``Y``'s side of 0.5
-    (sigmoid outputs: binary or multilabel), 0-D."""
-    K = network.logits(W, B, X)  # (n_L, m)
+def _all_outputs_right(K, Y):
+    """Share of the columns of the logits ``K`` (n_L, m) whose outputs all fall on ``Y``'s side
+    of 0.5 (sigmoid outputs: binary or multilabel), 0-D."""
     xp = namespace(K)
     return xp.mean(xp.astype(xp.all((K > 0) == (Y > 0.5), axis=0), K.dtype))
 
 
-def _class_right(network, W, B, X, Y):
-    """Share of the columns of ``X`` (n_0, m) whose largest logit is ``Y``'s class, 0-D."""
-    K = network.logits(W, B, X)  # (n_L, m)
+def _class_right(K, Y):
+    """Share of the columns of the logits ``K`` (n_L, m) whose largest one is ``Y``'s class,
+    0-D."""
     xp = namespace(K)
     return xp.mean(xp.astype(xp.argmax(K, axis=0) == xp.argmax(Y, axis=0), K.dtype))
 
@@ -169,14 +168,15 @@ class ClassifierTargets:
 
     _multilabel_allowed = False
 
-    def _score_columns(self, network, W, B, X_cols, Y):
-        """Accuracy on ``X_cols`` (n, m), ``Y`` (n_L, m); all labels must match if multilabel
-        (compiled on JAX arrays, where each eager call costs more than the arithmetic)."""
+    def _score_logits(self, network, K, Y):
+        """Accuracy of the logits ``K`` (n_L, m) on ``Y`` (n_L, m); all labels must match if
+        multilabel (compiled on JAX arrays, where each eager call costs more than the
+        arithmetic)."""
         one_column = network.sizes[-1] == 1 or getattr(self, "_is_multilabel_target", False)
         accuracy = _all_outputs_right if one_column else _class_right
-        if is_jax(X_cols):
-            return float(compiled.jitted(accuracy, network)(W, B, X_cols, Y))
-        return float(accuracy(network, W, B, X_cols, Y))
+        if is_jax(K):
+            return float(compiled.jitted(accuracy)(K, Y))
+        return float(accuracy(K, Y))
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on ``X``, ``y`` (arrays of any namespace or device).

@@ -107,12 +107,12 @@ def fit_network(estimator, X, y, request: FitRequest):
 
 
 def _scorer(estimator, network, validation):
-    """``scorer(W, B)``: the validation score of the current weights, or None."""
+    """``scorer(K)``: the validation score from the validation logits ``K``, or None."""
     if validation is None:
         return None
 
-    def scorer(W, B):
-        return estimator._score_columns(network, W, B, validation[0], validation[1])
+    def scorer(K):
+        return estimator._score_logits(network, K, validation[1])
 
     return scorer
 

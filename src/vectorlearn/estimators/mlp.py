@@ -306,8 +306,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         request = FitRequest(sample_weight, callbacks=callbacks, partial=True)
         return fit_network(self, X, y, request)
 
-    def _score_columns(self, network, W, B, X_cols, Y):
-        K = network.logits(W, B, X_cols)  # (n_L, m)
+    def _score_logits(self, network, K, Y):
         H = HEADS[network.head].output(K, namespace(K))  # (n_L, m)
         return float(r2_score(to_numpy(Y).T, to_numpy(H).T))
 
