@@ -161,6 +161,7 @@ def edit(path, change):
         (lambda m, a: a.update({"W.0": np.full_like(a["W.0"], np.nan)}), "NaN"),
         (lambda m, a: a.update({"W.0": a["W.0"][:, :3]}), "shape"),
         (lambda m, a: a.pop("B.0"), "missing"),
+        (lambda m, a: m["history"].update(converged="yes"), "converged flag"),
     ],
 )
 def test_edited_checkpoints_are_refused(checkpoint_file, change, match):
@@ -284,3 +285,10 @@ def test_mini_batch_results_do_not_depend_on_the_machine_s_blas_threads():
         results.append(model.coefs_)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_checkpoint_written_before_the_converged_flag_still_resumes(checkpoint_file):
+    # checkpoints from before 2026-11-26 have no history.converged: read as not converged
+    path, X, y = checkpoint_file
+    edit(path, lambda m, a: m["history"].pop("converged"))
+    assert resume(path, X, y, max_iter=8).n_iter_ == 8

@@ -55,6 +55,7 @@ def write_checkpoint(path, estimator, network, state: LoopState, optimizer, sche
             "validation_loss": history.validation_loss,
             "validation_score": history.validation_score,
             "best_epoch": history.best_epoch,
+            "converged": history.converged,  # stopped on a plateau: resuming trains no further
         },
         "W": put("W", state.W),
         "B": put("B", state.B),
@@ -162,7 +163,10 @@ def read_checkpoint(path, estimator, network, optimizer, schedule, rng, like) ->
         validation_loss=_floats(saved.get("validation_loss"), path),
         validation_score=_floats(saved.get("validation_score"), path),
         best_epoch=saved.get("best_epoch") if _whole(saved.get("best_epoch")) else None,
+        converged=saved.get("converged", False),  # written since 2026-11-26
     )
+    if not isinstance(history.converged, bool):
+        raise ValueError(f"{path}: the history's converged flag is not true or false")
     if len(history.loss) != epoch:
         raise ValueError(f"{path}: the history does not match the epoch count")
     best, cost = meta.get("best"), meta.get("cost")

@@ -198,7 +198,8 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
     state = hooks.resume or LoopState(W=W, B=B, best_W=W, best_B=B)
     W, B, history = state.W, state.B, state.history
     first_epoch, schedule = state.epoch, hooks.schedule
-    for epoch in range(state.epoch, config.max_epochs):
+    last = state.epoch if history.converged else config.max_epochs  # a converged run stays done
+    for epoch in range(state.epoch, last):
         if hooks.schedule is not None:
             optimizer.learning_rate = float(hooks.schedule.rate(epoch, state.cost))
         with np.errstate(over="ignore", invalid="ignore"):
@@ -223,17 +224,18 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
         _end_epoch(state, network, W, B, config, hooks)
         if config.verbose and (epoch + 1) % config.verbose == 0:
             print(config.log_format.format(epoch=epoch + 1, cost=cost), flush=True)
-        stop = any([cb(epoch_info(epoch, history, optimizer)) for cb in hooks.callbacks])
+        info = epoch_info(epoch, history, optimizer)  # the callbacks see this epoch's rate
         patience = math.inf if config.n_iter_no_change is None else config.n_iter_no_change
         flat = _flat_epochs(history.validation_score) if config.early_stopping else 0
         plateau = max(state.stale, flat) > patience
         if plateau and hasattr(schedule, "on_plateau") and schedule.on_plateau():
             optimizer.learning_rate = float(schedule.rate(epoch + 1, cost))  # go on, slower
             plateau, state.stale = False, 0
-        if plateau or stationary:
-            history.converged = True
-            break
-        if stop:
+        history.converged = plateau or stationary
+        if hooks.on_epoch_end is not None:
+            hooks.on_epoch_end(state)  # after the epoch's decisions: a checkpoint resumes them
+        stop = any([cb(info) for cb in hooks.callbacks])
+        if history.converged or stop:
             break
     history.no_improvement = state.stale
     if config.early_stopping:
@@ -259,8 +261,6 @@ def _end_epoch(state: LoopState, network, W, B, config: TrainConfig, hooks: Hook
         state.best, state.best_W, state.best_B = value, W, B
         history.best_epoch = history.n_epochs
     state.W, state.B, state.epoch, state.cost = W, B, history.n_epochs, cost
-    if hooks.on_epoch_end is not None:
-        hooks.on_epoch_end(state)
 
 
 def _flat_epochs(scores) -> int:
