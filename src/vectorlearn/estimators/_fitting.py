@@ -212,9 +212,7 @@ def _store_history(estimator, history, validated: bool, partial: bool, batches=N
     estimator.validation_loss_curve_ = history.validation_loss if validated else None
     estimator.validation_scores_ = history.validation_score if validated else None
     if hasattr(estimator, "early_stopping"):  # the MLPs
-        estimator.best_epoch_ = history.best_epoch
-        if estimator.early_stopping and history.best_epoch:
-            estimator.best_validation_score_ = history.validation_score[history.best_epoch - 1]
+        estimator.best_epoch_ = history.best_epoch  # best_validation_score_: _store_progress
     spent = history.n_epochs >= estimator.max_iter
     if not (history.converged or history.interrupted) and (spent or history.evaluations_spent):
         unit = "iterations" if estimator.solver == "lbfgs" else "epochs"
