@@ -12,7 +12,9 @@ The clock runs from the call that starts training to the epoch whose check passe
 the per-epoch validation loss for every learner alike (each in its own library: a forward pass
 over the validation rows). The learners, each with its library's default initialization:
 
-- vectorlearn ``MLPClassifier``: He-normal weights, zero biases; ``fit(validation_data=...)``
+- vectorlearn ``MLPClassifier``: hidden weights uniform in +-1/sqrt(n_in), the output layer
+  Glorot-uniform, zero biases (chosen by ``benchmarks/init_study.py``; He-normal hidden weights
+  until 2026-11-26); ``fit(validation_data=...)``
   with a callback that stops at the target (the library computes the validation loss).
 - scikit-learn ``MLPClassifier`` on the same float32 arrays (it trains in float32 then):
   Glorot-uniform weights and biases; one ``fit`` whose per-epoch hook (the method scikit-learn

@@ -236,6 +236,32 @@ def test_sgd_schedules_resume_from_a_checkpoint_bitwise(schedule, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("schedule", ["invscaling", "adaptive"])
+def test_a_checkpoint_of_the_plateau_epoch_resumes_its_decision(schedule, tmp_path):
+    # the epoch whose end decides (invscaling: stop; adaptive: divide the rate by 5) is
+    # checkpointed after the decision; a resume took another epoch, or kept the old rate
+    options = dict(solver="sgd", learning_rate=schedule, learning_rate_init=0.05, batch_size=32,
+                   tol=0.05, n_iter_no_change=2, random_state=0, dtype="float64")  # fmt: skip
+    rates = []
+    full = quietly(
+        MLPClassifier((6,), max_iter=40, **options),
+        X_iris,
+        y_iris,
+        callbacks=[lambda info: rates.append(info["learning_rate"])],  # each epoch's rate
+    )
+    if schedule == "invscaling":
+        decided = full.n_iter_  # the plateau stopped training at the end of this epoch
+        assert decided < 40
+    else:
+        decided = next(e for e in range(1, len(rates)) if rates[e] < rates[e - 1] / 4)
+    path = tmp_path / "run.npz"
+    quietly(MLPClassifier((6,), max_iter=decided, **options), X_iris, y_iris, checkpoint=path)
+    resumed = quietly(MLPClassifier((6,), max_iter=40, **options), X_iris, y_iris, resume=path)
+    assert resumed.n_iter_ == full.n_iter_ and resumed.t_ == full.t_
+    for a, b in zip(full.coefs_ + full.intercepts_, resumed.coefs_ + resumed.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_both_mlps_take_every_shared_parameter_with_the_same_default_and_store_it_as_given():
     # each MLP spells out its own signature (scikit-learn reads it) and its body only stores
     # the arguments: the shared ones must not drift apart between the two classes
