@@ -287,6 +287,39 @@ def test_mini_batch_results_do_not_depend_on_the_machine_s_blas_threads():
         np.testing.assert_array_equal(a, b)
 
 
+def test_mini_batches_run_on_one_numpy_blas_thread_and_the_pools_are_scanned_once(monkeypatch):
+    # the scan of the loaded libraries took 4 ms of every fit: one controller serves them all
+    import warnings
+
+    import threadpoolctl
+    from sklearn.datasets import make_classification
+
+    from vectorlearn.estimators import _fitting
+
+    _fitting._blas_controller.cache_clear()
+    built, threads = [], []
+    original = threadpoolctl.ThreadpoolController.__init__
+    monkeypatch.setattr(
+        threadpoolctl.ThreadpoolController,
+        "__init__",
+        lambda self, *a, **k: built.append(1) or original(self, *a, **k),
+    )
+
+    def numpy_blas_threads(info):  # the pools' thread counts now, as the one controller sees
+        pools = _fitting._blas_controller().info()
+        threads.extend(p["num_threads"] for p in pools if "numpy" in p["filepath"])
+
+    X, y = make_classification(300, 5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(2):
+            MLPClassifier((8,), batch_size=64, max_iter=2, random_state=0).fit(
+                X, y, callbacks=[numpy_blas_threads]
+            )
+    assert len(built) == 1
+    assert threads and set(threads) == {1}
+
+
 def test_a_checkpoint_written_before_the_converged_flag_still_resumes(checkpoint_file):
     # checkpoints from before 2026-11-26 have no history.converged: read as not converged
     path, X, y = checkpoint_file
