@@ -52,7 +52,8 @@ def encode_targets(estimator, y, dtype, classes=None, scaling=None) -> Targets:
         return Targets(Y, "identity", Y.shape[0], None, y.ndim, scaling=scaling)
     try:
         check_classification_targets(y)
-        multilabel = type_of_target(y) == "multilabel-indicator"
+        # an indicator matrix has two columns or more: a 1-D y needs no second type_of_target
+        multilabel = y.ndim == 2 and y.shape[1] > 1 and type_of_target(y) == "multilabel-indicator"
         if not multilabel and classes is None:
             np.unique(y)  # sorts: fails on labels that cannot be compared
     except TypeError:
