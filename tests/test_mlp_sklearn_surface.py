@@ -262,6 +262,23 @@ def test_a_checkpoint_of_the_plateau_epoch_resumes_its_decision(schedule, tmp_pa
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_run_stopped_on_a_plateau_resumes_with_more_patience(tmp_path):
+    # the checkpoint of the stopping epoch keeps the stop for the same settings only
+    options = dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.05,
+                   batch_size=32, tol=0.05, random_state=0, dtype="float64")  # fmt: skip
+    path = tmp_path / "run.npz"
+    stopped = quietly(
+        MLPClassifier((6,), max_iter=40, n_iter_no_change=2, **options),
+        X_iris,
+        y_iris,
+        checkpoint=path,
+    )
+    assert stopped.n_iter_ < 40
+    patient = MLPClassifier((6,), max_iter=stopped.n_iter_ + 3, n_iter_no_change=50, **options)
+    resumed = quietly(patient, X_iris, y_iris, resume=path)
+    assert resumed.n_iter_ == stopped.n_iter_ + 3
+
+
 def test_both_mlps_take_every_shared_parameter_with_the_same_default_and_store_it_as_given():
     # each MLP spells out its own signature (scikit-learn reads it) and its body only stores
     # the arguments: the shared ones must not drift apart between the two classes

@@ -99,7 +99,8 @@ class Hooks:
     ``schedule.rate(epoch, cost)`` sets the learning rate before each epoch; a callback
     (``callback(info) -> bool``, after each epoch) returning True stops training; ``resume``
     continues from a saved :class:`LoopState`; ``on_epoch_end(state)`` sees the state after
-    every epoch (to write checkpoints); ``should_stop()``, asked after every mini-batch, ends
+    every epoch, once its plateau decision is taken and before the callbacks (to write
+    checkpoints); ``should_stop()``, asked after every mini-batch, ends
     training there when true (Ctrl-C), with ``history.interrupted`` set.
     """
 
@@ -198,7 +199,9 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
     state = hooks.resume or LoopState(W=W, B=B, best_W=W, best_B=B)
     W, B, history = state.W, state.B, state.history
     first_epoch, schedule = state.epoch, hooks.schedule
-    last = state.epoch if history.converged else config.max_epochs  # a converged run stays done
+    # a run that stopped on a plateau stays stopped, unless this config's patience lets it go on
+    done = history.converged and _plateau(state, config)
+    last = state.epoch if done else config.max_epochs
     for epoch in range(state.epoch, last):
         if hooks.schedule is not None:
             optimizer.learning_rate = float(hooks.schedule.rate(epoch, state.cost))
@@ -225,9 +228,7 @@ def train(network: Network, W, B, X, Y=None, *, optimizer, config=None, hooks=No
         if config.verbose and (epoch + 1) % config.verbose == 0:
             print(config.log_format.format(epoch=epoch + 1, cost=cost), flush=True)
         info = epoch_info(epoch, history, optimizer)  # the callbacks see this epoch's rate
-        patience = math.inf if config.n_iter_no_change is None else config.n_iter_no_change
-        flat = _flat_epochs(history.validation_score) if config.early_stopping else 0
-        plateau = max(state.stale, flat) > patience
+        plateau = _plateau(state, config)
         if plateau and hasattr(schedule, "on_plateau") and schedule.on_plateau():
             optimizer.learning_rate = float(schedule.rate(epoch + 1, cost))  # go on, slower
             plateau, state.stale = False, 0
@@ -261,6 +262,14 @@ def _end_epoch(state: LoopState, network, W, B, config: TrainConfig, hooks: Hook
         state.best, state.best_W, state.best_B = value, W, B
         history.best_epoch = history.n_epochs
     state.W, state.B, state.epoch, state.cost = W, B, history.n_epochs, cost
+
+
+def _plateau(state: LoopState, config: TrainConfig) -> bool:
+    """More epochs than ``n_iter_no_change`` without an improvement by ``tol`` (or, with early
+    stopping, of an exactly repeated validation score)."""
+    patience = math.inf if config.n_iter_no_change is None else config.n_iter_no_change
+    flat = _flat_epochs(state.history.validation_score) if config.early_stopping else 0
+    return max(state.stale, flat) > patience
 
 
 def _flat_epochs(scores) -> int:
