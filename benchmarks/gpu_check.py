@@ -3,8 +3,10 @@
     python -m benchmarks.gpu_check [--quick]
 
 Run it on a machine with an NVIDIA GPU (about 5 minutes); it prints a Markdown table to paste into
-BENCHMARKS.md. Both contenders train the same network on the same CUDA tensors for the same
-epochs; times are medians of interleaved repeats, synchronized before each clock read.
+BENCHMARKS.md. Every contender trains the same network on the same data on the GPU for the same
+epochs (vectorlearn and plain PyTorch on CUDA tensors; vectorlearn on JAX arrays too, where JAX
+is installed, on JAX's default device); times are medians of interleaved repeats, synchronized
+before each clock read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import time
 import warnings
 
 import numpy as np
+
+# JAX would otherwise take 75% of the GPU's memory at its first use, before PyTorch's share
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 def backend_tests() -> int:
@@ -91,8 +96,7 @@ def vectorlearn_fit(X, y, hidden, batch, epochs):
 
 def jax_arrays(X_np, y_np):
     """``X_np`` and ``y_np`` on JAX's default device (the GPU with jax[cuda]), or None without
-    JAX. JAX allocates as it goes, so that PyTorch keeps room beside it."""
-    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    JAX (which allocates as it goes: see XLA_PYTHON_CLIENT_PREALLOCATE above)."""
     try:
         import jax
     except ImportError:

@@ -287,7 +287,7 @@ def test_mini_batch_results_do_not_depend_on_the_machine_s_blas_threads():
         np.testing.assert_array_equal(a, b)
 
 
-def test_mini_batches_run_on_one_numpy_blas_thread_and_the_pools_are_scanned_once(monkeypatch):
+def test_mini_batches_run_on_one_blas_thread_and_the_pools_are_scanned_once(monkeypatch):
     # the scan of the loaded libraries took 4 ms of every fit: one controller serves them all
     import warnings
 
@@ -307,7 +307,7 @@ def test_mini_batches_run_on_one_numpy_blas_thread_and_the_pools_are_scanned_onc
 
     def numpy_blas_threads(info):  # the pools' thread counts now, as the one controller sees
         pools = _fitting._blas_controller().info()
-        threads.extend(p["num_threads"] for p in pools if "numpy" in p["filepath"])
+        threads.extend(p["num_threads"] for p in pools if p["user_api"] == "blas")
 
     X, y = make_classification(300, 5, random_state=0)
     with warnings.catch_warnings():

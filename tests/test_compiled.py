@@ -251,7 +251,8 @@ def test_score_on_float32_jax_without_x64_warns_nothing():
     rng_ = np.random.default_rng(6)
     X = rng_.normal(size=(90, 3)).astype(np.float32)
     y = (X[:, 0] > 0).astype(np.float32)
-    with jax.enable_x64(False):
+    jax.config.update("jax_enable_x64", False)  # this module turns it on; every JAX has this
+    try:
         Xj, yj = jnp.asarray(X), jnp.asarray(y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # 3 epochs: a convergence warning
@@ -259,4 +260,6 @@ def test_score_on_float32_jax_without_x64_warns_nothing():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             score = model.score(Xj, yj)
+    finally:
+        jax.config.update("jax_enable_x64", True)
     assert score == model.score(X, y)

@@ -142,6 +142,15 @@ def _matches(y_pred, y):
         return None
 
 
+def _count(right) -> int:
+    """How many of the booleans ``right`` are true, in the namespace's default integer (int64
+    would warn on JAX without x64); ``count_nonzero`` is from the 2024.12 array API."""
+    xp = namespace(right)
+    if hasattr(xp, "count_nonzero"):
+        return int(xp.count_nonzero(right))
+    return int(xp.sum(xp.astype(right, xp.int64)))
+
+
 def _all_outputs_right(K, Y):
     """Share of the columns of the logits ``K`` (n_L, m) whose outputs all fall on ``Y``'s side
     of 0.5 (sigmoid outputs: binary or multilabel), 0-D."""
@@ -197,8 +206,8 @@ class ClassifierTargets:
                     "label per row"
                 )
             right = _matches(y_pred, y)  # (m,) True where the label is right, or None
-            if right is not None:  # counted in the default integer (int32 on JAX without x64)
-                return int(namespace(y_pred).count_nonzero(right)) / max(y.shape[0], 1)
+            if right is not None:
+                return _count(right) / max(y.shape[0], 1)
         return float(accuracy_score(host(y), host(y_pred), sample_weight=host(sample_weight)))
 
     def decision_function(self, X):
