@@ -60,77 +60,50 @@ from . import time_to_target as ttt
 _DEFAULT_INIT = Network.init_params
 
 
-def _he_normal(self, rng, xp, dtype, device=None):
-    W, B = [], []
-    for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-        if l < self.n_layers - 1:
-            W.append(rng.normal(0.0, math.sqrt(2.0 / n_in), size=(n_in, n_out)))
-        else:
-            bound = math.sqrt(6.0 / (n_in + n_out))
-            W.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
-        B.append(np.zeros((n_out, 1)))
-    return _as(W, B, xp, dtype, device)
+def _uniform(bound):
+    return lambda rng, n_in, n_out, shape: rng.uniform(
+        -bound(n_in, n_out), bound(n_in, n_out), shape
+    )
 
 
-def _pytorch_uniform(self, rng, xp, dtype, device=None):
-    W, B = [], []
-    for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-        bound = 1.0 / math.sqrt(n_in)
-        W.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
-        B.append(rng.uniform(-bound, bound, size=(n_out, 1)))
-    return _as(W, B, xp, dtype, device)
+def _normal(std):
+    return lambda rng, n_in, n_out, shape: rng.normal(0.0, std(n_in, n_out), shape)
 
 
-def _glorot_uniform(self, rng, xp, dtype, device=None):
-    W, B = [], []
-    for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-        bound = math.sqrt(6.0 / (n_in + n_out))
-        W.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
-        B.append(rng.uniform(-bound, bound, size=(n_out, 1)))
-    return _as(W, B, xp, dtype, device)
+def _zeros(rng, n_in, n_out, shape):
+    return np.zeros(shape)
 
 
-def _uniform_zero_bias(output):
-    """``W_l`` ~ U(+-1 / sqrt(n_in)), biases zero; the output layer's ``W`` the same
-    (``output="uniform"``) or Glorot-uniform (``"glorot"``: vectorlearn's default)."""
+_FAN_IN = _uniform(lambda n_in, n_out: 1.0 / math.sqrt(n_in))  # nn.Linear's
+_GLOROT = _uniform(lambda n_in, n_out: math.sqrt(6.0 / (n_in + n_out)))
+_HE = _normal(lambda n_in, n_out: math.sqrt(2.0 / n_in))
+_LECUN = _normal(lambda n_in, n_out: 1.0 / math.sqrt(n_in))
+
+
+def _start(hidden, biases, output=None):
+    """An ``init_params`` that draws, layer by layer, ``W_l`` (``hidden``'s draw, or ``output``'s
+    for the last layer when given) and then ``B_l``, from the estimator's generator."""
 
     def init(self, rng, xp, dtype, device=None):
         W, B = [], []
         for l, (n_in, n_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:])):
-            glorot = output == "glorot" and l == self.n_layers - 1
-            bound = math.sqrt(6.0 / (n_in + n_out)) if glorot else 1.0 / math.sqrt(n_in)
-            W.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
-            B.append(np.zeros((n_out, 1)))
-        return _as(W, B, xp, dtype, device)
+            draw = output if output is not None and l == self.n_layers - 1 else hidden
+            W.append(draw(rng, n_in, n_out, (n_in, n_out)))
+            B.append(biases(rng, n_in, n_out, (n_out, 1)))
+        dtype_ = getattr(xp, dtype) if isinstance(dtype, str) else dtype
+        move = [xp.asarray(a, dtype=dtype_, device=device) for a in W + B]
+        return move[: len(W)], move[len(W) :]
 
     return init
-
-
-def _lecun_normal(biases):
-    def init(self, rng, xp, dtype, device=None):
-        W, B = [], []
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
-            W.append(rng.normal(0.0, 1.0 / math.sqrt(n_in), size=(n_in, n_out)))
-            bound = 1.0 / math.sqrt(n_in)
-            B.append(rng.uniform(-bound, bound, (n_out, 1)) if biases else np.zeros((n_out, 1)))
-        return _as(W, B, xp, dtype, device)
-
-    return init
-
-
-def _as(W, B, xp, dtype, device):
-    dtype = getattr(xp, dtype) if isinstance(dtype, str) else dtype
-    move = [xp.asarray(a, dtype=dtype, device=device) for a in W + B]
-    return move[: len(W)], move[len(W) :]
 
 
 INITS = {
-    "he-normal": _he_normal,
-    "pytorch-uniform": _pytorch_uniform,
-    "glorot-uniform": _glorot_uniform,
-    "uniform-W zero-B": _uniform_zero_bias(output="uniform"),
-    "lecun-normal zero-B": _lecun_normal(biases=False),
-    "lecun-normal lecun-B": _lecun_normal(biases=True),
+    "he-normal": _start(_HE, _zeros, output=_GLOROT),
+    "pytorch-uniform": _start(_FAN_IN, _FAN_IN),
+    "glorot-uniform": _start(_GLOROT, _GLOROT),
+    "uniform-W zero-B": _start(_FAN_IN, _zeros),
+    "lecun-normal zero-B": _start(_LECUN, _zeros),
+    "lecun-normal lecun-B": _start(_LECUN, _FAN_IN),
     "uniform hidden, glorot out": _DEFAULT_INIT,
 }
 

@@ -55,7 +55,7 @@ def write_checkpoint(path, estimator, network, state: LoopState, optimizer, sche
             "validation_loss": history.validation_loss,
             "validation_score": history.validation_score,
             "best_epoch": history.best_epoch,
-            "converged": history.converged,  # stopped on a plateau: resuming trains no further
+            "converged": history.converged,  # a plateau stop: resuming with its settings stops too
         },
         "W": put("W", state.W),
         "B": put("B", state.B),
