@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import numpy as np
+
 LEAKY_SLOPE = 0.01
 
 
@@ -31,6 +33,14 @@ def _relu(K, xp):
 
 def _relu_backward(dA, K, A, xp):
     return dA * xp.astype(K > 0, dA.dtype)
+
+
+def _relu_into(K, out):  # NumPy's fast path (.workspace): _relu's numbers, into out
+    return np.maximum(K, 0.0, out=out)
+
+
+def _relu_backward_in_place(dA, K, scratch):  # _relu_backward's numbers, into dA itself
+    return np.multiply(dA, np.greater(K, 0, out=scratch), out=dA)  # scratch: (n_l, m) bool
 
 
 def _leaky_relu(K, xp):
@@ -56,12 +66,17 @@ def _sigmoid_backward(dA, K, A, xp):
 
 
 class Activation(NamedTuple):
+    """A forward and backward pair; ReLU adds NumPy's fast path (:mod:`.workspace`): the same
+    numbers written into arrays that are already there."""
+
     forward: Callable  # (K, xp) -> A
     backward: Callable  # (dA, K, A, xp) -> dK
+    forward_into: Callable | None = None  # (K, out) -> A, written into out
+    backward_in_place: Callable | None = None  # (dA, K, scratch) -> dK, written into dA
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(_relu, _relu_backward),
+    "relu": Activation(_relu, _relu_backward, _relu_into, _relu_backward_in_place),
     "leaky_relu": Activation(_leaky_relu, _leaky_relu_backward),
     "tanh": Activation(lambda K, xp: xp.tanh(K), _tanh_backward),
     "sigmoid": Activation(sigmoid, _sigmoid_backward),

@@ -13,6 +13,9 @@ The input layer's ``A_prev = X`` may be a SciPy sparse matrix (CSC, examples as 
 products, ``W^T X`` and ``X dK^T``, then run on the non-zeros only (:func:`weights_times`,
 :func:`times_transposed`, each with the portable dense product beside it); no other product
 ever touches ``X``.
+
+``out``, where given (NumPy only: :mod:`.workspace`), is a dense array of the result's shape
+that the product writes into instead of allocating one; the numbers are the same.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 from .backend import is_sparse
 
 
-def weights_times(W, A_prev, xp):
+def weights_times(W, A_prev, xp, out=None):
     """``W^T A_prev`` (n_l, m) for W (n_{l-1}, n_l), A_prev (n_{l-1}, m), dense or sparse.
 
     >>> import scipy.sparse
@@ -32,6 +35,8 @@ def weights_times(W, A_prev, xp):
     """
     if is_sparse(A_prev):  # (A_prev^T W)^T: the sparse matrix on the left, its non-zeros only
         return np.asarray(A_prev.T @ W).T  # (n_l, m)
+    if out is not None:
+        return np.matmul(W.T, A_prev, out=out)  # (n_l, m), NumPy's fast path
     return xp.matmul(W.T, A_prev)  # (n_l, m)
 
 
@@ -42,17 +47,17 @@ def times_transposed(A_prev, dK, xp):
     return xp.matmul(A_prev, dK.T)  # (n_{l-1}, n_l)
 
 
-def dense_forward(A_prev, W, B, xp):
+def dense_forward(A_prev, W, B, xp, out=None):
     """Return ``K = W^T A_prev + B``.
 
     A_prev (n_{l-1}, m), W (n_{l-1}, n_l), B (n_l, 1)  ->  K (n_l, m).
     """
-    K = weights_times(W, A_prev, xp)  # (n_l, m), a new array
+    K = weights_times(W, A_prev, xp, out)  # (n_l, m), a new array (or out)
     K += B  # in place: one (n_l, m) array less to allocate per layer
     return K
 
 
-def dense_backward(dK, A_prev, W, xp, need_dA_prev=True):
+def dense_backward(dK, A_prev, W, xp, need_dA_prev=True, out=None):
     """Chain rule through ``K = W^T A_prev + B``, given ``dK`` (n_l, m).
 
     Since ``dK/dW = A_prev``, ``dK/dB = 1`` and ``dK/dA_prev = W``:
@@ -61,5 +66,8 @@ def dense_backward(dK, A_prev, W, xp, need_dA_prev=True):
     """
     dW = times_transposed(A_prev, dK, xp)  # (n_{l-1}, n_l)
     dB = xp.sum(dK, axis=1, keepdims=True)  # (n_l, 1)
-    dA_prev = xp.matmul(W, dK) if need_dA_prev else None  # (n_{l-1}, m)
-    return dA_prev, dW, dB
+    if not need_dA_prev:
+        return None, dW, dB
+    if out is not None:
+        return np.matmul(W, dK, out=out), dW, dB  # (n_{l-1}, m), NumPy's fast path
+    return xp.matmul(W, dK), dW, dB  # (n_{l-1}, m)

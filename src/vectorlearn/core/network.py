@@ -30,6 +30,7 @@ from .activations import ACTIVATIONS
 from .backend import is_sparse, like, namespace
 from .heads import HEADS, cost_and_dK
 from .layers import dense_backward, dense_forward
+from .workspace import buffer
 
 
 @dataclass(frozen=True)
@@ -92,51 +93,66 @@ class Network:
             B.append(xp.zeros((n_out, 1), dtype=_dtype(xp, dtype), device=device))  # (n_l, 1)
         return W, B
 
-    def forward(self, W, B, X, masks=None):
+    def forward(self, W, B, X, masks=None, ws=None):
         """Return the logits ``K_L`` (n_L, m) and the cache the backward pass needs.
 
         ``masks``, if given, holds one inverted-dropout mask per hidden layer, each (n_l, m) with
         entries 0 or ``1 / keep_probability``; the kept activations are ``g(K_l) * mask``.
+        ``ws``, a :class:`~.workspace.Workspace` (NumPy only), holds the arrays ``K_l`` and
+        ``A_l`` are written into; they last until the next pass given the same ``ws``.
         """
         xp = namespace(X, *W)
-        g = ACTIVATIONS[self.activation].forward
+        act = ACTIVATIONS[self.activation]
         A_prevs, Ks, Gs = [], [], []
-        A = X  # (n_0, m)
+        A, m = X, X.shape[1]  # (n_0, m)
         for l in range(self.n_layers):
             A_prevs.append(A)
-            K = dense_forward(A, W[l], B[l], xp)  # (n_l, m)
+            out = buffer(ws, "K", l, (self.sizes[l + 1], m), W[l].dtype, A.dtype)
+            K = dense_forward(A, W[l], B[l], xp, out)  # (n_l, m)
             if l == self.n_layers - 1:
                 return K, (A_prevs, Ks, Gs)
-            G = g(K, xp)  # (n_l, m), before dropout
+            if ws is None or act.forward_into is None:
+                G = act.forward(K, xp)  # (n_l, m), before dropout
+            else:
+                G = act.forward_into(K, ws.take("A", l, K.shape, K.dtype))
             Ks.append(K)
             Gs.append(G)
             A = G if masks is None else G * masks[l]
 
-    def backward(self, dK, W, cache, masks=None):
-        """Backpropagate ``dK`` = dJ/dK_L (n_L, m) through every layer; return ``dW, dB`` lists."""
+    def backward(self, dK, W, cache, masks=None, ws=None):
+        """Backpropagate ``dK`` = dJ/dK_L (n_L, m) through every layer; return ``dW, dB`` lists.
+
+        With a workspace ``ws`` (see :meth:`forward`), each ``dA_l``, then ``dK_l`` in place, is
+        written into it."""
         xp = namespace(dK, *W)
-        g_backward = ACTIVATIONS[self.activation].backward
+        act = ACTIVATIONS[self.activation]
         A_prevs, Ks, Gs = cache
         dW, dB = [None] * self.n_layers, [None] * self.n_layers
         for l in reversed(range(self.n_layers)):
-            dA_prev, dW[l], dB[l] = dense_backward(dK, A_prevs[l], W[l], xp, need_dA_prev=l > 0)
-            if l > 0:
-                if masks is not None:
-                    dA_prev = dA_prev * masks[l - 1]  # (n_{l-1}, m)
-                dK = g_backward(dA_prev, Ks[l - 1], Gs[l - 1], xp)  # (n_{l-1}, m)
+            out = buffer(ws, "dA", l - 1, A_prevs[l].shape, W[l].dtype, dK.dtype) if l else None
+            dA_prev, dW[l], dB[l] = dense_backward(dK, A_prevs[l], W[l], xp, l > 0, out)
+            if l == 0:
+                break
+            if masks is not None:
+                dA_prev = dA_prev * masks[l - 1]  # (n_{l-1}, m)
+            if ws is None or act.backward_in_place is None:
+                dK = act.backward(dA_prev, Ks[l - 1], Gs[l - 1], xp)  # (n_{l-1}, m)
+            else:  # dA_prev is this pass's own array: dK overwrites it
+                scratch = ws.take("mask", l - 1, dA_prev.shape, bool)
+                dK = act.backward_in_place(dA_prev, Ks[l - 1], scratch)  # (n_{l-1}, m)
         return dW, dB
 
-    def cost_and_gradients(self, W, B, X, Y, S=None, l2=0.0, masks=None):
+    def cost_and_gradients(self, W, B, X, Y, S=None, l2=0.0, masks=None, ws=None):
         """Return ``J`` (0-D) and the lists ``dW``, ``dB`` for one batch.
 
         ``J = sum(S * L) / m + (l2 / 2) * sum_l ||W_l||^2``; intercepts are not penalized, so the
-        penalty adds ``l2 * W_l`` to each ``dW_l`` only.
+        penalty adds ``l2 * W_l`` to each ``dW_l`` only. ``ws``: see :meth:`forward`.
         """
         self.check_shapes(W, B, X, Y, S)
         xp = namespace(X, *W)
-        K, cache = self.forward(W, B, X, masks)  # K: (n_L, m)
+        K, cache = self.forward(W, B, X, masks, ws)  # K: (n_L, m)
         J, dK = cost_and_dK(HEADS[self.head], K, Y, S, xp)
-        dW, dB = self.backward(dK, W, cache, masks)
+        dW, dB = self.backward(dK, W, cache, masks, ws)
         if not self.fit_intercept:
             dB = [xp.zeros_like(dB_l) for dB_l in dB]  # (n_l, 1): the intercepts stay put
         J, dW = add_penalty(J, dW, W, l2)

@@ -33,6 +33,7 @@ from .batches import batch_order, columns, minibatches
 from .heads import HEADS, cost_and_dK
 from .network import Network, make_dropout_masks
 from .stability import divergence_hint, gram_times, lipschitz_learning_rate, penalty_overflow
+from .workspace import Workspace
 
 
 class TrainingDiverged(ValueError):
@@ -297,11 +298,13 @@ def descend(optimizer, W, B, dW, dB, gtol=None):
 
 
 class InMemory:
-    """Training data held as arrays: ``X`` (n_0, m), ``Y`` (n_L, m), ``S`` (1, m) or None."""
+    """Training data held as arrays: ``X`` (n_0, m), ``Y`` (n_L, m), ``S`` (1, m) or None; for
+    dense NumPy, a :class:`~.workspace.Workspace` that each step's (n_l, m) arrays reuse."""
 
     def __init__(self, X, Y, S=None):
         self.X, self.Y, self.S = X, Y, S
         self.shape = tuple(X.shape)
+        self.workspace = Workspace() if type(X) is np.ndarray else None
 
     def check(self, network: Network) -> None:
         network.check_shapes(None, None, self.X, self.Y, self.S)
@@ -316,7 +319,7 @@ class InMemory:
         for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, self.X):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
             masks = make_dropout_masks(network, config.dropout, X.shape[1], rng, X)
-            J, dW, dB = network.cost_and_gradients(W, B, X, Y, S, config.l2, masks)
+            J, dW, dB = network.cost_and_gradients(W, B, X, Y, S, config.l2, masks, self.workspace)
             W, B, stationary = descend(
                 optimizer, W, B, dW, dB, config.gtol if idx is None else None
             )
@@ -327,7 +330,7 @@ class InMemory:
 
     def cost_and_gradients(self, network, W, B, l2=0.0):
         """Full-batch ``J``, ``dW``, ``dB``."""
-        return network.cost_and_gradients(W, B, self.X, self.Y, self.S, l2)
+        return network.cost_and_gradients(W, B, self.X, self.Y, self.S, l2, ws=self.workspace)
 
     def gram_times(self, v, v_b):
         """``X1 diag(S) X1^T [v; v_b]`` (see :func:`lipschitz_learning_rate`)."""

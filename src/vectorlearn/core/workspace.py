@@ -1,0 +1,45 @@
+"""NumPy's fast path for large batches: the (n_l, m) arrays of a step, reused from step to step.
+
+Every step of a full batch makes the same arrays: ``K_l`` and ``A_l`` forward, ``dA_l`` (then
+``dK_l``, in place) backward, each ``(n_l, m)``. Made fresh, each of them is memory that the C
+library maps from the operating system and that is faulted in and zeroed page by page on its
+first write, on every step (about 0.4x the time of the step's matrix products at 100,000
+examples; ``python -m benchmarks.floor``). A :class:`Workspace` keeps one array per name and
+layer, and the layers write into it with NumPy's ``out=``: the same products and the same
+numbers, into memory that is already there (tested bitwise against the portable path).
+
+Only :class:`~.training.InMemory` makes one, for dense NumPy data; every other namespace runs
+the portable code, which allocates. Nothing outside one step may keep a workspace array: the
+next step overwrites it (the network's cache lives for one step, and the forward pass of
+prediction and validation takes no workspace).
+
+>>> ws = Workspace()
+>>> K = ws.take("K", 1, (2, 3), np.float32)
+>>> K is ws.take("K", 1, (2, 3), np.float32), K is ws.take("K", 1, (2, 4), np.float32)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Workspace:
+    """One reused NumPy array per ``(name, layer)``, remade when its shape or dtype changes."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def take(self, name: str, l: int, shape: tuple, dtype) -> np.ndarray:
+        """The array for ``name`` of layer ``l``, of ``shape`` and ``dtype``; its values are
+        whatever the last step left there."""
+        A = self._arrays.get((name, l))
+        if A is None or A.shape != shape or A.dtype != dtype:
+            A = self._arrays[name, l] = np.empty(shape, dtype)
+        return A
+
+
+def buffer(ws: Workspace | None, name: str, l: int, shape: tuple, *dtypes):
+    """``ws.take(...)`` for the result of an operation on arrays of ``dtypes``; None (allocate
+    as usual) when there is no workspace."""
+    return None if ws is None else ws.take(name, l, tuple(shape), np.result_type(*dtypes))
