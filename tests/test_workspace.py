@@ -43,6 +43,7 @@ def _train(network, X, Y, S, config, workspace):
         ("relu", "sigmoid", 1, 100, 0.3),  # dropout: the kept activations are new arrays
         ("tanh", "identity", 2, None, 0.0),  # no fast activation: the products alone
         ("leaky_relu", "sigmoid", 1, 128, 0.0),
+        ("identity", "sigmoid", 1, None, 0.0),  # A_l is K_l itself, a workspace array
     ],
 )
 def test_the_workspace_gives_the_portable_path_s_numbers_bitwise(
@@ -76,6 +77,21 @@ def test_one_pass_with_a_workspace_equals_the_pass_without_it():
         assert float(J) == float(J0)
         for a, b in zip(dW + dB, dW0 + dB0):
             np.testing.assert_array_equal(a, b)
+
+
+def test_mixed_dtypes_leave_the_product_s_type_to_numpy():
+    # float32 data with float64 weights: the products are float64, as without a workspace
+    X, Y, S = _data(m=30, dtype=np.float32)
+    net = Network((6, 5, 1))
+    W, B = net.init_params(np.random.default_rng(0), np, "float64")
+    ws = Workspace()
+    K, (A_prevs, Ks, Gs) = net.forward(W, B, X, ws=ws)
+    assert K.dtype == Ks[0].dtype == np.float64
+    J, dW, dB = net.cost_and_gradients(W, B, X, Y, S, ws=ws)
+    J0, dW0, dB0 = net.cost_and_gradients(W, B, X, Y, S)
+    assert float(J) == float(J0)
+    for a, b in zip(dW + dB, dW0 + dB0):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_dense_numpy_data_get_a_workspace_and_other_inputs_do_not():

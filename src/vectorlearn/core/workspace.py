@@ -39,7 +39,10 @@ class Workspace:
         return A
 
 
-def buffer(ws: Workspace | None, name: str, l: int, shape: tuple, *dtypes):
-    """``ws.take(...)`` for the result of an operation on arrays of ``dtypes``; None (allocate
-    as usual) when there is no workspace."""
-    return None if ws is None else ws.take(name, l, tuple(shape), np.result_type(*dtypes))
+def buffer(ws: Workspace | None, name: str, l: int, shape: tuple, dtype, other_dtype):
+    """``ws.take(...)`` for a product of arrays of ``dtype`` and ``other_dtype``; None (allocate
+    as usual) when there is no workspace, or when the two differ (the product's type is then
+    NumPy's to choose)."""
+    if ws is None or dtype != other_dtype:
+        return None
+    return ws.take(name, l, shape, dtype)
