@@ -123,12 +123,13 @@ def test_a_full_batch_step_allocates_no_array_of_m_examples():
 
 
 def test_dropout_masks_leave_the_workspace_arrays_alone():
-    # with dropout, A_l = g(K_l) * mask is a new array: the workspace's G stays as computed
+    # with dropout, A_l = g(K_l) * mask is a new array: the workspace's g(K_l) stays as computed
     X, Y, S = _data(m=40)
     net = Network((6, 5, 1))
     W, B = net.init_params(np.random.default_rng(0), np, "float64")
     masks = make_dropout_masks(net, 0.5, X.shape[1], np.random.default_rng(3), X)
-    ws = Workspace()
-    K, (A_prevs, Ks, Gs) = net.forward(W, B, X, masks, ws)
-    np.testing.assert_array_equal(Gs[0], np.maximum(Ks[0], 0.0))
-    np.testing.assert_array_equal(A_prevs[1], Gs[0] * masks[0])
+    K0, (A_prevs0, Ks0, Gs0) = net.forward(W, B, X, masks)
+    K, (A_prevs, Ks, Gs) = net.forward(W, B, X, masks, Workspace())
+    np.testing.assert_array_equal(K, K0)
+    np.testing.assert_array_equal(Gs[0], Gs0[0])
+    np.testing.assert_array_equal(A_prevs[1], Gs0[0] * masks[0])

@@ -35,8 +35,8 @@ def _relu_backward(dA, K, A, xp):
     return dA * xp.astype(K > 0, dA.dtype)
 
 
-def _relu_into(K, out):  # NumPy's fast path (.workspace): _relu's numbers, into out
-    return np.maximum(K, 0.0, out=out)
+def _relu_in_place(K):  # NumPy's fast path (.workspace): _relu's numbers, written over K
+    return np.maximum(K, 0.0, out=K)  # K > 0 exactly where A > 0: the backward still works
 
 
 def _relu_backward_in_place(dA, K, scratch):  # _relu_backward's numbers, into dA itself
@@ -71,12 +71,12 @@ class Activation(NamedTuple):
 
     forward: Callable  # (K, xp) -> A
     backward: Callable  # (dA, K, A, xp) -> dK
-    forward_into: Callable | None = None  # (K, out) -> A, written into out
+    forward_in_place: Callable | None = None  # (K) -> A, written over K
     backward_in_place: Callable | None = None  # (dA, K, scratch) -> dK, written into dA
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "relu": Activation(_relu, _relu_backward, _relu_into, _relu_backward_in_place),
+    "relu": Activation(_relu, _relu_backward, _relu_in_place, _relu_backward_in_place),
     "leaky_relu": Activation(_leaky_relu, _leaky_relu_backward),
     "tanh": Activation(lambda K, xp: xp.tanh(K), _tanh_backward),
     "sigmoid": Activation(sigmoid, _sigmoid_backward),

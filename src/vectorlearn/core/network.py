@@ -98,8 +98,9 @@ class Network:
 
         ``masks``, if given, holds one inverted-dropout mask per hidden layer, each (n_l, m) with
         entries 0 or ``1 / keep_probability``; the kept activations are ``g(K_l) * mask``.
-        ``ws``, a :class:`~.workspace.Workspace` (NumPy only), holds the arrays ``K_l`` and
-        ``A_l`` are written into; they last until the next pass given the same ``ws``.
+        ``ws``, a :class:`~.workspace.Workspace` (NumPy only), holds the arrays ``K_l`` is
+        written into (and, for ReLU, ``A_l`` over it: its backward reads ``K_l > 0``, which
+        ``A_l > 0`` answers the same); they last until the next pass given the same ``ws``.
         """
         xp = namespace(X, *W)
         act = ACTIVATIONS[self.activation]
@@ -111,10 +112,10 @@ class Network:
             K = dense_forward(A, W[l], B[l], xp, out)  # (n_l, m)
             if l == self.n_layers - 1:
                 return K, (A_prevs, Ks, Gs)
-            if ws is None or act.forward_into is None:
+            if ws is None or act.forward_in_place is None:
                 G = act.forward(K, xp)  # (n_l, m), before dropout
-            else:
-                G = act.forward_into(K, ws.take("A", l, K.shape, K.dtype))
+            else:  # K is this pass's own array: A overwrites it (Ks[l] is then A_l)
+                G = K = act.forward_in_place(K)
             Ks.append(K)
             Gs.append(G)
             A = G if masks is None else G * masks[l]

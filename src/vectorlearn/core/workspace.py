@@ -1,12 +1,13 @@
 """NumPy's fast path for large batches: the (n_l, m) arrays of a step, reused from step to step.
 
-Every step of a full batch makes the same arrays: ``K_l`` and ``A_l`` forward, ``dA_l`` (then
-``dK_l``, in place) backward, each ``(n_l, m)``. Made fresh, each of them is memory that the C
-library maps from the operating system and that is faulted in and zeroed page by page on its
-first write, on every step (about 0.4x the time of the step's matrix products at 100,000
-examples; ``python -m benchmarks.floor``). A :class:`Workspace` keeps one array per name and
-layer, and the layers write into it with NumPy's ``out=``: the same products and the same
-numbers, into memory that is already there (tested bitwise against the portable path).
+Every step of a full batch makes the same arrays: ``K_l`` (then ReLU's ``A_l``, in place)
+forward, ``dA_l`` (then ``dK_l``, in place) backward, each ``(n_l, m)``. Made fresh, each of
+them is memory that the C library maps from the operating system and that is faulted in and
+zeroed page by page on its first write, on every step (about 0.4x the time of the step's
+matrix products at 100,000 examples; ``python -m benchmarks.floor``). A :class:`Workspace`
+keeps one array per name and layer, and the layers write into it with NumPy's ``out=``: the
+same products and the same numbers, into memory that is already there (tested bitwise against
+the portable path).
 
 Only :class:`~.training.InMemory` makes one, for dense NumPy data; every other namespace runs
 the portable code, which allocates. Nothing outside one step may keep a workspace array: the
