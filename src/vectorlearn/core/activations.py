@@ -40,6 +40,7 @@ def _relu_in_place(K):  # NumPy's fast path (.workspace): _relu's numbers, writt
 
 
 def _relu_backward_in_place(dA, K, scratch):  # _relu_backward's numbers, into dA itself
+    # K may hold A = max(K, 0) by now (_relu_in_place): A > 0 exactly where K > 0
     return np.multiply(dA, np.greater(K, 0, out=scratch), out=dA)  # scratch: (n_l, m) bool
 
 

@@ -112,9 +112,9 @@ class Network:
             K = dense_forward(A, W[l], B[l], xp, out)  # (n_l, m)
             if l == self.n_layers - 1:
                 return K, (A_prevs, Ks, Gs)
-            if ws is None or act.forward_in_place is None:
+            if out is None or act.forward_in_place is None:
                 G = act.forward(K, xp)  # (n_l, m), before dropout
-            else:  # K is this pass's own array: A overwrites it (Ks[l] is then A_l)
+            else:  # K is the workspace's: A overwrites it (Ks[l] is Gs[l], both A_l)
                 G = K = act.forward_in_place(K)
             Ks.append(K)
             Gs.append(G)
@@ -136,9 +136,9 @@ class Network:
                 break
             if masks is not None:
                 dA_prev = dA_prev * masks[l - 1]  # (n_{l-1}, m)
-            if ws is None or act.backward_in_place is None:
+            if out is None or act.backward_in_place is None:
                 dK = act.backward(dA_prev, Ks[l - 1], Gs[l - 1], xp)  # (n_{l-1}, m)
-            else:  # dA_prev is this pass's own array: dK overwrites it
+            else:  # dA_prev is the workspace's (or dropout's new) array: dK overwrites it
                 scratch = ws.take("mask", l - 1, dA_prev.shape, bool)
                 dK = act.backward_in_place(dA_prev, Ks[l - 1], scratch)  # (n_{l-1}, m)
         return dW, dB

@@ -18,6 +18,8 @@ prediction and validation takes no workspace).
 >>> K = ws.take("K", 1, (2, 3), np.float32)
 >>> K is ws.take("K", 1, (2, 3), np.float32), K is ws.take("K", 1, (2, 4), np.float32)
 (True, False)
+>>> buffer(ws, "K", 1, (2, 3), np.dtype("float32"), np.dtype("float64")) is None  # mixed
+True
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import numpy as np
 
 
 class Workspace:
-    """One reused NumPy array per ``(name, layer)``, remade when its shape or dtype changes."""
+    """One reused NumPy array per name, layer, shape and dtype (a run's last, smaller mini-batch
+    gets arrays of its own, so no epoch remakes any)."""
 
     def __init__(self):
         self._arrays = {}
@@ -34,16 +37,17 @@ class Workspace:
     def take(self, name: str, l: int, shape: tuple, dtype) -> np.ndarray:
         """The array for ``name`` of layer ``l``, of ``shape`` and ``dtype``; its values are
         whatever the last step left there."""
-        A = self._arrays.get((name, l))
-        if A is None or A.shape != shape or A.dtype != dtype:
-            A = self._arrays[name, l] = np.empty(shape, dtype)
+        key = (name, l, shape, dtype)
+        A = self._arrays.get(key)
+        if A is None:
+            A = self._arrays[key] = np.empty(shape, dtype)
         return A
 
 
 def buffer(ws: Workspace | None, name: str, l: int, shape: tuple, dtype, other_dtype):
     """``ws.take(...)`` for a product of arrays of ``dtype`` and ``other_dtype``; None (allocate
-    as usual) when there is no workspace, or when the two differ (the product's type is then
-    NumPy's to choose)."""
-    if ws is None or dtype != other_dtype:
+    as usual) when there is no workspace, when the two differ (the product's type is then
+    NumPy's to choose) or when they are not floats (an integer ``K`` cannot hold ``g(K)``)."""
+    if ws is None or dtype != other_dtype or dtype.kind != "f":
         return None
     return ws.take(name, l, shape, dtype)
