@@ -167,3 +167,18 @@ def test_device_choice_without_a_gpu():
         LogisticRegression(device="cuda").fit(X, y)
     model = LogisticRegression(device="auto").fit(X, y)  # no GPU: stays on the CPU
     assert isinstance(model.coef_, np.ndarray)
+
+
+@pytest.mark.parametrize("backend", ["numpy", *BACKENDS])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_arrays_move_to_each_namespace_with_their_dtype_and_device(backend, dtype):
+    # from_numpy moves the start of every fit and the encoded targets (JAX: by device_put)
+    from vectorlearn.core.backend import device, from_numpy, like
+
+    a = np.arange(6.0).reshape(3, 2)  # float64 on the host
+    x = a.astype(dtype) if backend == "numpy" else to_backend(backend, a, dtype)
+    xp = namespace(x)
+    for moved in (from_numpy(a, xp, x.dtype, device(x)), like(a, x)):
+        assert namespace(moved) is xp
+        assert moved.dtype == x.dtype and device(moved) == device(x)
+        np.testing.assert_array_equal(to_numpy(moved), a.astype(dtype))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .backend import is_sparse, like, namespace
+from .backend import from_numpy, is_sparse, like, namespace
 from .heads import HEADS, cost_and_dK
 from .layers import dense_backward, dense_forward
 from .workspace import buffer
@@ -89,8 +89,8 @@ class Network:
             else:
                 limit = 1.0 / math.sqrt(n_in) if relu_next else math.sqrt(6.0 / (n_in + n_out))
                 W_l = rng.uniform(-limit, limit, size=(n_in, n_out))
-            W.append(xp.asarray(W_l, dtype=_dtype(xp, dtype), device=device))  # (n_{l-1}, n_l)
-            B.append(xp.zeros((n_out, 1), dtype=_dtype(xp, dtype), device=device))  # (n_l, 1)
+            W.append(from_numpy(W_l, xp, _dtype(xp, dtype), device))  # (n_{l-1}, n_l)
+            B.append(from_numpy(np.zeros((n_out, 1)), xp, _dtype(xp, dtype), device))  # (n_l, 1)
         return W, B
 
     def forward(self, W, B, X, masks=None, ws=None):
