@@ -5,7 +5,7 @@ forward, ``dA_l`` (then ``dK_l``, in place) backward, each ``(n_l, m)``. Made fr
 them is memory that the C library maps from the operating system and that is faulted in and
 zeroed page by page on its first write, on every step (about 0.4x the time of the step's
 matrix products at 100,000 examples; ``python -m benchmarks.floor``). A :class:`Workspace`
-keeps one array per name and layer, and the layers write into it with NumPy's ``out=``: the
+keeps one array per name, layer and shape, and the layers write into it with NumPy's ``out=``: the
 same products and the same numbers, into memory that is already there (tested bitwise against
 the portable path).
 
