@@ -101,7 +101,7 @@ def move(a, xp, dev=None, dtype=None):
             raise ValueError(SPARSE_ON_CPU_ONLY)
         return a if dtype is None or a.dtype == dtype else a.astype(numpy_dtype(dtype))
     if namespace(a) is not xp or (dev is not None and device(a) != dev):
-        a = xp.asarray(to_numpy(a), device=dev)
+        a = from_numpy(to_numpy(a), xp, None, dev)
     if dtype is not None and a.dtype != dtype:
         a = xp.astype(a, dtype)
     return a

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import scipy.optimize
 
-from .backend import device, namespace, to_numpy
+from .backend import like, to_numpy
 from .stability import penalty_overflow
 from .training import (
     History,
@@ -63,7 +63,7 @@ def train_lbfgs(network, W, B, X, Y=None, *, config=None, hooks=None):
     check_lbfgs_options(config, hooks)
     network.check_shapes(W, B)
     data.check(network)
-    xp, place, L = namespace(*W), W[0], network.n_layers  # place: where W lives, its dtype
+    place, L = W[0], network.n_layers  # place: where W lives, its dtype
     fixed = [] if network.fit_intercept else list(B)  # intercepts the optimizer never sees
     shapes = [tuple(p.shape) for p in (W + B if network.fit_intercept else W)]
     sizes = [math.prod(s) for s in shapes]
@@ -72,10 +72,7 @@ def train_lbfgs(network, W, B, X, Y=None, *, config=None, hooks=None):
 
     def unpack(theta):
         parts = np.split(theta, np.cumsum(sizes)[:-1])
-        return [
-            xp.asarray(np.reshape(part, s), dtype=place.dtype, device=device(place))
-            for part, s in zip(parts, shapes)
-        ] + fixed
+        return [like(np.reshape(part, s), place) for part, s in zip(parts, shapes)] + fixed
 
     def fun(theta):
         params = unpack(theta)

@@ -8,7 +8,7 @@ from functools import partial
 
 import numpy as np
 
-from .backend import device, namespace, numpy_dtype, to_numpy
+from .backend import like, namespace, numpy_dtype, to_numpy
 from .layers import times_transposed, weights_times
 from .optimizers import stable_curvature
 
@@ -110,7 +110,7 @@ def penalty_overflow(W, l2, optimizer=None, cost=None, start=True) -> str | None
 def gram_times(X, S, v, v_b):
     """``X1 diag(S) X1^T [v; v_b]`` for ``X1 = [X; 1]``, as host NumPy ``(v_new (n_0, 1), b)``."""
     xp = namespace(X)
-    v_x = xp.asarray(v, dtype=X.dtype, device=device(X))
+    v_x = like(v, X)  # (n_0, 1), on X's device
     u = weights_times(v_x, X, xp) + v_b  # (1, m): X1^T v (X may be sparse)
     if S is not None:
         u = S * u
