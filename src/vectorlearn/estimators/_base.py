@@ -27,13 +27,14 @@ from ..core.backend import (
 )
 from ..core.heads import HEADS, scaled_output
 from ..core.network import Network
-from ._data import check_inputs, largest
+from ._data import check_inputs
 from ._fitting import (  # noqa: F401  (the command line imports these from here)
     TrainingInterrupted,
     interruptible,
     make_rng,
     raise_if_interrupted,
 )
+from ._scale import largest
 
 
 class NetworkEstimator(BaseEstimator):
