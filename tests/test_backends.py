@@ -182,3 +182,62 @@ def test_numpy_arrays_move_to_each_namespace_with_their_dtype_and_device(backend
         assert namespace(moved) is xp
         assert moved.dtype == x.dtype and device(moved) == device(x)
         np.testing.assert_array_equal(to_numpy(moved), a.astype(dtype))
+
+
+def labels_of(kind):
+    """Iris labels recoded: two classes, three, booleans (all whole numbers or bools)."""
+    _, y = data()
+    return {"binary": (y == 2) * 5.0, "three": y, "bool": y == 1}[kind]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("kind", ["binary", "three", "bool"])
+@pytest.mark.parametrize("params", [{}, {"early_stopping": True}, {"class_weight": None}], ids=repr)
+def test_labels_on_the_device_encode_there_to_the_hosts_numbers(backend, kind, params, monkeypatch):
+    # a million labels took 30 ms to sort on the host: a fit of GPU tensors encodes them there
+    import vectorlearn.estimators._data as data_module
+
+    X, y = data()[0], labels_of(kind)
+    if "class_weight" in params:  # one class weighted 3 (a dict: bools cannot be "balanced")
+        weighted = {"binary": 5.0, "three": 2.0, "bool": True}[kind]
+        params = {"class_weight": {weighted: 3.0}}
+    Xb = to_backend(backend, X, "float32")
+    yb = to_backend(backend, y, "bool" if kind == "bool" else "float32")
+    on_device = []
+    encode = data_module.encode_device_labels
+    monkeypatch.setattr(
+        data_module, "encode_device_labels", lambda *a: on_device.append(1) or encode(*a)
+    )
+    make = lambda: MLPClassifier((8,), max_iter=5, random_state=0, **params)  # noqa: E731
+    ours = fit(make(), Xb, yb)
+    assert on_device == [1]  # the labels stayed where they were
+    host = fit(make(), Xb, to_numpy(yb))  # the same data, labels encoded on the host
+    assert on_device == [1]
+    assert ours.classes_.dtype == host.classes_.dtype
+    np.testing.assert_array_equal(ours.classes_, host.classes_)
+    for a, b in zip(weights(ours), weights(host)):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))  # the same numbers, bitwise
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_bad_labels_on_the_device_raise_as_on_the_host(backend):
+    X, y = data()
+    Xb = to_backend(backend, X, "float32")
+    cases = [
+        (MLPClassifier, y + 0.5, "continuous"),
+        (MLPClassifier, np.where(np.arange(y.shape[0]) == 3, np.nan, y), "NaN"),
+        (LogisticRegression, np.zeros_like(y), "only one class"),  # MLP takes one, as sklearn
+    ]
+    for make, bad, message in cases:
+        for labels in (bad, to_backend(backend, bad, "float32")):
+            with pytest.raises(ValueError, match=message):
+                make(max_iter=2).fit(Xb, labels)
+    one = fit(MLPClassifier((4,), max_iter=2), Xb, to_backend(backend, np.ones_like(y), "float32"))
+    assert one.classes_.tolist() == [1.0]
+    model = MLPClassifier((4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.partial_fit(Xb, to_backend(backend, y, "float32"), classes=[0.0, 1.0, 2.0, 3.0])
+    assert model.classes_.tolist() == [0.0, 1.0, 2.0, 3.0]  # a class not (yet) in y
+    with pytest.raises(ValueError, match=r"labels \[7.0\] that are not in classes"):
+        model.partial_fit(Xb, to_backend(backend, np.where(y == 2, 7.0, y), "float32"))

@@ -35,6 +35,7 @@ from ..core.training import InMemory, columns
 from ._scale import LARGE_VALUES, aligned, check_scale, largest
 from ._targets import (
     Targets,
+    encode_device_labels,
     encode_labels,
     encode_targets,
     encode_values,
@@ -51,13 +52,14 @@ NOT_FINITE = "Input X contains NaN or infinity. Impute missing values first, e.g
 class TrainingData:
     """What training needs: ``batches`` (core layout: :class:`InMemory`, or Dask blocks), the
     targets, the example weights' sum, ``like`` (an empty array with the data's namespace, dtype
-    and device) and ``y`` as NumPy (None on Dask), for a stratified split."""
+    and device) and ``y`` (m,) as NumPy, or as a classifier's labels on the data's device (None
+    on Dask), for a stratified split."""
 
     batches: object
     targets: Targets
     total_weight: float
     like: object
-    y: np.ndarray | None
+    y: object  # np.ndarray, a device array of labels, or None
 
     def split(self, train_idx, val_idx):
         """This data restricted to ``train_idx``, and the validation columns ``val_idx``."""
@@ -88,6 +90,8 @@ def check_inputs(estimator, X, y=NO_Y, *, reset: bool):
         X = _check_device_array(estimator, X, reset=reset, fitting=fitting)
         if not fitting:
             return X
+        if labels_beside(estimator, y, X):  # encoded where they are: encode_device_labels
+            return X, _check_targets(y, X.shape[0], multi_output=False, keep=True)
         return X, _check_y(estimator, _check_targets(y, X.shape[0], multi_output), X)
     dtype = (_dtype(estimator) if fitting else None) or list(FLOAT_DTYPES)
     sparse = {"accept_sparse": ["csr", "csc"], "accept_large_sparse": True}
@@ -143,7 +147,7 @@ def _check_device_array(estimator, X, *, reset: bool, fitting: bool):
         X = xp.astype(X, xp.float64)
     wanted = _dtype(estimator) if fitting else None
     if wanted is not None:
-        X = xp.astype(X, getattr(xp, np.dtype(wanted).name))
+        X = xp.astype(X, getattr(xp, np.dtype(wanted).name), copy=False)  # a copy only to cast
     if not bool(xp.all(xp.isfinite(X))):
         raise ValueError(NOT_FINITE.format("sklearn.impute.SimpleImputer in a Pipeline"))
     _check_n_features(estimator, int(X.shape[1]), reset)
@@ -162,8 +166,23 @@ def _check_n_features(estimator, n: int, reset: bool) -> None:
         )
 
 
-def _check_targets(y, m: int, multi_output: bool) -> np.ndarray:
-    y = to_numpy(y) if not is_numpy_like(y) else np.asarray(y)
+def labels_beside(estimator, y, X) -> bool:
+    """True where ``y`` holds a classifier's labels (m,) in the namespace and on the device of
+    ``X``, a device array (they are then checked and encoded there)."""
+    return (
+        is_classifier(estimator)
+        and not is_numpy_like(y)
+        and not is_dask(y)
+        and len(y.shape) == 1
+        and namespace(y) is namespace(X)
+        and device(y) == device(X)
+    )
+
+
+def _check_targets(y, m: int, multi_output: bool, keep: bool = False):
+    """``y`` as NumPy (or, with ``keep``, as it is), of a shape that fits ``m`` examples."""
+    if not keep:
+        y = to_numpy(y) if not is_numpy_like(y) else np.asarray(y)
     if y.ndim == 0 or y.ndim > 2 or (y.ndim == 2 and not multi_output):
         raise ValueError(f"y should be a 1d array (or 2d for several outputs), got {y.shape}")
     if y.shape[0] != m:
@@ -249,11 +268,17 @@ def prepare(
     ``partial_fit`` call, or None to take them from ``y``."""
     if is_dask(X):
         return _prepare_dask(estimator, X, y, sample_weight, class_weight, reset)
-    X, y = check_inputs(estimator, X, y, reset=reset)  # X: (m, n)
+    X, y = check_inputs(estimator, X, y, reset=reset)  # X: (m, n); y: NumPy, or labels (m,)
     check_scale(X, estimator)
-    targets = encode_targets(estimator, y, numpy_dtype(X.dtype), classes, scaling)
+    dtype = numpy_dtype(X.dtype)
+    if isinstance(y, np.ndarray):
+        targets = encode_targets(estimator, y, dtype, classes, scaling)
+        Y = like(targets.Y, X)  # (n_L, m), on X's namespace, dtype and device
+    else:  # a classifier's labels on X's device (labels_beside)
+        targets = encode_device_labels(estimator, y, dtype, classes)
+        Y = targets.Y  # (n_L, m), made there
+        y = to_numpy(y) if class_weight is not None else y  # (m,) for the class weights
     S, total = example_weights(X, y, sample_weight, class_weight)
-    Y = like(targets.Y, X)  # (n_L, m), on X's namespace, dtype and device
     template = np.empty((0, X.shape[1]), X.dtype) if is_sparse(X) else X[:0, :]
     return TrainingData(InMemory(X.T, Y, S), targets, total, template, y)  # sparse X.T: CSC
 

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .. import _params
 from .._files import check_writable
 from ..checkpoint import read_checkpoint, write_checkpoint
-from ..core.backend import is_dask, is_sparse, namespace
+from ..core.backend import is_dask, is_sparse, namespace, to_numpy
 from ..core.lbfgs import train_lbfgs
 from ..core.training import Hooks, InMemory, TrainingDiverged, columns, train
 from ._data import prepare, validation_columns
@@ -90,7 +90,7 @@ def fit_network(estimator, X, y, request: FitRequest):
                 "early stopping on Dask data needs validation_data=(X_val, y_val): the "
                 "validation rows are not split off a distributed array."
             )
-        data, validation = data.split(*estimator._validation_split(data.y, rng))
+        data, validation = data.split(*estimator._validation_split(to_numpy(data.y), rng))
     optimizer, config, schedule = estimator._solver(network, data, rng, partial)
     hooks = Hooks(validation, _scorer(estimator, network, validation), schedule, request.callbacks)
     hooks = replace(hooks, on_epoch_end=request.on_iteration)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -15,7 +15,15 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight
 
-from ..core.backend import is_dask, is_numpy_like, like, namespace, numpy_dtype, to_numpy
+from ..core.backend import (
+    device,
+    is_dask,
+    is_numpy_like,
+    like,
+    namespace,
+    numpy_dtype,
+    to_numpy,
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,13 @@ def encode_targets(estimator, y, dtype, classes=None, scaling=None) -> Targets:
             scaling = target_scaling(y)
         Y = encode_values(y, dtype, scaling)
         return Targets(Y, "identity", Y.shape[0], None, y.ndim, scaling=scaling)
+    if np.asarray(y).dtype.kind == "f" and not np.all(np.isfinite(y)):  # before the cast below
+        raise ValueError(
+            "Input y contains NaN or infinity: a classifier needs a label for every example; "
+            "drop those rows or fill in their labels."
+        )
     try:
-        check_classification_targets(y)
+        check_classification_targets(y)  # type_of_target casts float labels to int
         # an indicator matrix has two columns or more: a 1-D y needs no second type_of_target
         multilabel = y.ndim == 2 and y.shape[1] > 1 and type_of_target(y) == "multilabel-indicator"
         if not multilabel and classes is None:
@@ -88,6 +101,28 @@ def encode_targets(estimator, y, dtype, classes=None, scaling=None) -> Targets:
         )
     Y = encode_labels(y, dtype, classes)
     return Targets(Y, "sigmoid" if classes.shape[0] == 2 else "softmax", Y.shape[0], classes)
+
+
+def encode_device_labels(estimator, y, dtype, classes=None) -> Targets:
+    """A classifier's labels ``y`` (m,) on a device (a GPU tensor), encoded where they are.
+
+    Only the distinct labels come to the host, where :func:`encode_targets` makes every check
+    and finds the classes; ``Y`` (n_L, m) is made on ``y``'s device, the numbers that
+    ``encode_targets`` gives for ``y`` brought to the host (sorting a million labels there
+    took longer than an epoch on the GPU).
+    """
+    xp = namespace(y)
+    found = np.sort(to_numpy(xp.unique_values(y)))  # (k,) the distinct labels
+    targets = encode_targets(estimator, found, dtype, classes)  # the checks, on k labels
+    C = xp.asarray(targets.classes, device=device(y))  # (n_classes,), sorted
+    dt = getattr(xp, np.dtype(dtype).name)
+    if C.shape[0] == 1:  # one class, where allowed: all "negative", as encode_targets
+        Y = xp.zeros((1, y.shape[0]), dtype=dt, device=device(y))
+    elif C.shape[0] == 2:
+        Y = xp.astype(y == C[1], dt)[None, :]  # (1, m)
+    else:
+        Y = xp.astype(y[:, None] == C[None, :], dt).T  # (k, m), a view of (m, k) rows
+    return replace(targets, Y=Y)
 
 
 def encode_labels(y, dtype, classes) -> np.ndarray:
