@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import as_xp, numpy_of
 
+from vectorlearn.core.batches import Ahead
 from vectorlearn.core.lbfgs import train_lbfgs
 from vectorlearn.core.network import Network
 from vectorlearn.core.optimizers import BarzilaiBorwein, GradientDescent
@@ -48,6 +49,52 @@ def test_minibatches_cover_every_example_once_per_epoch():
     assert sorted(np.concatenate(batches).tolist()) == list(range(10))
     assert minibatches(10, None, rng, shuffle=True) == [None]
     assert minibatches(10, 50, rng, shuffle=True) == [None]
+
+
+class CountingGenerator(np.random.Generator):
+    """A generator that counts the permutations drawn from it (not from copies of it)."""
+
+    drawn = 0
+
+    def permutation(self, x, axis=0):
+        self.drawn += 1
+        return super().permutation(x, axis)
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.MT19937])
+def test_orders_drawn_ahead_are_the_orders_drawn_in_turn(bit_generator):
+    # the next epoch's permutation is drawn on a thread from a copy of the generator: used only
+    # where nothing else drew in between (dropout does), it changes no order and no later draw
+    plain, fast = np.random.Generator(bit_generator(3)), CountingGenerator(bit_generator(3))
+    ahead = Ahead(min_m=1)
+    steps = [(1000, 0), (1000, 0), (1000, 5), (1000, 0), (999, 0), (999, 0), (50, 0), (50, 2)]
+    for m, other_draws in steps:  # (examples, draws made by others during that epoch)
+        np.testing.assert_array_equal(ahead.permutation(m, fast), plain.permutation(m))
+        np.testing.assert_array_equal(fast.random(other_draws), plain.random(other_draws))
+    assert fast.random() == plain.random()  # the generator is left where the draws leave it
+    assert fast.drawn == 4  # the first, after others drew (twice), a new m; four drawn ahead
+    few = CountingGenerator(bit_generator(3))
+    for m, _ in steps:
+        Ahead(min_m=2000).permutation(m, few)  # below min_m: in turn, no thread
+    assert few.drawn == len(steps)
+
+
+def test_a_fit_draws_the_same_orders_ahead_as_in_turn(monkeypatch):
+    from vectorlearn import MLPClassifier
+    from vectorlearn.core import batches
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 4)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
+    for dropout in (0.0, 0.3):  # dropout draws between epochs: the order ahead is dropped
+        fits = []
+        for min_m in (10**9, 1):  # in turn, then ahead
+            monkeypatch.setattr(batches.Ahead.__init__, "__defaults__", (min_m,))
+            model = MLPClassifier((8,), batch_size=256, max_iter=4, dropout=dropout, tol=0.0)
+            with pytest.warns(Warning):  # it has not converged in 4 epochs
+                fits.append(model.set_params(random_state=0).fit(X, y))
+        for a, b in zip(fits[0].coefs_ + fits[0].intercepts_, fits[1].coefs_ + fits[1].intercepts_):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_gradient_descent_decreases_the_cost_with_the_lipschitz_step():

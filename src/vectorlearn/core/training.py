@@ -29,7 +29,7 @@ import numpy as np
 
 from . import compiled
 from .backend import is_jax, namespace
-from .batches import batch_order, columns, minibatches
+from .batches import Ahead, batch_order, columns, minibatches
 from .heads import HEADS, cost_and_dK
 from .network import Network, make_dropout_masks
 from .stability import divergence_hint, gram_times, lipschitz_learning_rate, penalty_overflow
@@ -302,9 +302,9 @@ class InMemory:
     dense NumPy, a :class:`~.workspace.Workspace` that each step's (n_l, m) arrays reuse."""
 
     def __init__(self, X, Y, S=None):
-        self.X, self.Y, self.S = X, Y, S
-        self.shape = tuple(X.shape)
+        self.X, self.Y, self.S, self.shape = X, Y, S, tuple(X.shape)
         self.workspace = Workspace() if type(X) is np.ndarray else None
+        self.ahead = Ahead()  # the next epoch's order, drawn while this one trains
 
     def check(self, network: Network) -> None:
         network.check_shapes(None, None, self.X, self.Y, self.S)
@@ -316,13 +316,13 @@ class InMemory:
             W, B, total = compiled.epoch(self, network, W, B, optimizer, config)
             return Epoch(W, B, total, should_stop is not None and should_stop(), False)  # Ctrl-C
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
-        for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, self.X):
+        here = (self.X, self.ahead)
+        for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, *here):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
             masks = make_dropout_masks(network, config.dropout, X.shape[1], rng, X)
             J, dW, dB = network.cost_and_gradients(W, B, X, Y, S, config.l2, masks, self.workspace)
-            W, B, stationary = descend(
-                optimizer, W, B, dW, dB, config.gtol if idx is None else None
-            )
+            gtol = config.gtol if idx is None else None  # a full batch may be stationary
+            W, B, stationary = descend(optimizer, W, B, dW, dB, gtol)
             total = total + J * X.shape[1]  # stays on the device: no sync per batch
             if should_stop is not None and should_stop():
                 return Epoch(W, B, total, True, stationary)
