@@ -241,3 +241,51 @@ def test_bad_labels_on_the_device_raise_as_on_the_host(backend):
     assert model.classes_.tolist() == [0.0, 1.0, 2.0, 3.0]  # a class not (yet) in y
     with pytest.raises(ValueError, match=r"labels \[7.0\] that are not in classes"):
         model.partial_fit(Xb, to_backend(backend, np.where(y == 2, 7.0, y), "float32"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fast_gathers_and_namespaces_agree_with_the_portable_ones(backend):
+    # take_rows skips array-api-compat's negative-index pass on PyTorch; namespace() keeps one
+    # namespace per array type: both must give what the portable calls give
+    import array_api_compat
+
+    from vectorlearn.core.backend import take_rows
+
+    A = to_backend(backend, np.arange(12.0).reshape(6, 2), "float32")
+    xp = namespace(A)
+    assert xp is array_api_compat.array_namespace(A)
+    assert namespace(A, A) is xp  # now from the cache
+    idx = xp.asarray(np.array([5, 0, 3, 3]))
+    np.testing.assert_array_equal(
+        to_numpy(take_rows(A, idx, xp)), to_numpy(xp.take(A, idx, axis=0))
+    )
+    with pytest.raises(TypeError, match="[Mm]ultiple namespaces"):  # no cache hit for a mix
+        namespace(A, np.ones(2), A)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relu_propagates_nan_and_makes_no_array_from_a_python_number(backend):
+    from vectorlearn.core.activations import ACTIVATIONS
+
+    K = to_backend(backend, np.array([[-2.0, 0.0, 3.0, np.nan, -np.inf]]), "float32")
+    xp = namespace(K)
+    A = ACTIVATIONS["relu"].forward(K, xp)
+    assert A.dtype == K.dtype
+    np.testing.assert_array_equal(to_numpy(A), [[0.0, 0.0, 3.0, np.nan, 0.0]])
+    if backend.startswith("torch"):  # a tensor made from 0.0 is a copy from the host (a GPU
+        torch = torch_namespace()  # waits for its queue): lift_fresh is that copy's mark
+        with torch.profiler.profile() as trace:
+            ACTIVATIONS["relu"].forward(K, xp)
+        assert "aten::lift_fresh" not in {event.name for event in trace.events()}
+
+
+def test_torch_data_of_the_wanted_dtype_are_not_copied():
+    from vectorlearn.estimators._data import check_inputs
+
+    torch = torch_namespace()
+    X, y = data()
+    Xt = torch.asarray(X.astype(np.float32))
+    checked, _ = check_inputs(MLPClassifier(), Xt, torch.asarray(y), reset=True)
+    assert checked.data_ptr() == Xt.data_ptr()  # the caller's memory, not a second copy
+    checked, _ = check_inputs(MLPClassifier(dtype="float64"), Xt, y, reset=True)
+    assert checked.dtype == torch.float64  # a copy only to cast

@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .backend import device
+
 LEAKY_SLOPE = 0.01
 
 
@@ -28,7 +30,10 @@ def sigmoid(K, xp):
 
 
 def _relu(K, xp):
-    return xp.maximum(K, 0.0)  # one pass; K * (K > 0) takes three
+    # one pass (K * (K > 0) takes three), against a 0-D zero made where K is: array-api-compat
+    # turns a Python 0.0 into a PyTorch tensor by a copy from the host, which on a GPU waits
+    # for every kernel queued before it
+    return xp.maximum(K, xp.zeros((), dtype=K.dtype, device=device(K)))
 
 
 def _relu_backward(dA, K, A, xp):

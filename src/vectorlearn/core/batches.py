@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from .backend import device, is_sparse, namespace
+from .backend import device, is_sparse, namespace, take_rows
 
 
 def minibatches(
@@ -101,7 +101,7 @@ def columns(A, idx, xp):
         return A
     if is_sparse(A):  # a CSC matrix (scikit-learn's CSR rows, transposed): slice its columns
         return A[:, idx]  # (n, len(idx)), CSC
-    return xp.take(A.T, xp.asarray(idx, device=device(A)), axis=0).T  # (n, len(idx))
+    return take_rows(A.T, xp.asarray(idx, device=device(A)), xp).T  # (n, len(idx))
 
 
 def _same(a, b) -> bool:

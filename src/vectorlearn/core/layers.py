@@ -16,6 +16,10 @@ ever touches ``X``.
 
 ``out``, where given (NumPy only: :mod:`.workspace`), is a dense array of the result's shape
 that the product writes into instead of allocating one; the numbers are the same.
+
+The products are the standard's ``@``: array-api-compat's ``matmul`` first checks and promotes
+the dtypes, which costs more than launching a small product on a GPU. So the arrays of one
+product share a dtype, as the estimators make them (PyTorch's ``@`` refuses mixed dtypes).
 """
 
 from __future__ import annotations
@@ -37,14 +41,14 @@ def weights_times(W, A_prev, xp, out=None):
         return np.asarray(A_prev.T @ W).T  # (n_l, m)
     if out is not None:
         return np.matmul(W.T, A_prev, out=out)  # (n_l, m), NumPy's fast path
-    return xp.matmul(W.T, A_prev)  # (n_l, m)
+    return W.T @ A_prev  # (n_l, m)
 
 
 def times_transposed(A_prev, dK, xp):
     """``A_prev dK^T`` (n_{l-1}, n_l) for A_prev (n_{l-1}, m), dense or sparse, dK (n_l, m)."""
     if is_sparse(A_prev):
         return np.asarray(A_prev @ dK.T)  # (n_{l-1}, n_l), a sum over the non-zeros
-    return xp.matmul(A_prev, dK.T)  # (n_{l-1}, n_l)
+    return A_prev @ dK.T  # (n_{l-1}, n_l)
 
 
 def dense_forward(A_prev, W, B, xp, out=None):
@@ -70,4 +74,4 @@ def dense_backward(dK, A_prev, W, xp, need_dA_prev=True, out=None):
         return None, dW, dB
     if out is not None:
         return np.matmul(W, dK, out=out), dW, dB  # (n_{l-1}, m), NumPy's fast path
-    return xp.matmul(W, dK), dW, dB  # (n_{l-1}, m)
+    return W @ dK, dW, dB  # (n_{l-1}, m)
