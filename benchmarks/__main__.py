@@ -61,8 +61,21 @@ def render(results: list[dict], info: dict, quick: bool) -> str:
 # each file's output is shown verbatim under its caption.
 GPU_RUNS = [
     (
+        "gpu_check_h200_2026-11-27.txt",
+        "The latest runs (2026-11-27), on the current code: a classifier's labels encoded on the "
+        "device, the next epoch's order drawn on a thread, and fewer host stalls and less Python "
+        "per step on PyTorch tensors. Two calls on one lent machine; the ratio at batch 16384 "
+        "moves between runs (1.00x in the run below, on nearly the same code):",
+    ),
+    (
+        "gpu_check_h200_2026-11-27_before.txt",
+        "The same session's first call, on another start of the machine: the code before these "
+        "changes (commit 25e3782), then the changes but the last (the layer products still by "
+        "array-api-compat's matmul), and `python -m benchmarks.gpu_steps` on that code:",
+    ),
+    (
         "gpu_check_h200_jax.txt",
-        "The latest run (2026-11-26, evening), with vectorlearn on JAX arrays too, where each "
+        "The run of 2026-11-26, evening, with vectorlearn on JAX arrays too, where each "
         "epoch is one compiled call (`vectorlearn.core.compiled`). On GPUs JAX multiplies float32 "
         "in TF32 unless told otherwise; the 'full float32' row runs under "
         '`jax.default_matmul_precision("highest")`, as PyTorch\'s products are, and is the one '
