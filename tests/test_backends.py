@@ -187,11 +187,11 @@ def test_numpy_arrays_move_to_each_namespace_with_their_dtype_and_device(backend
 def labels_of(kind):
     """Iris labels recoded: two classes, three, booleans (all whole numbers or bools)."""
     _, y = data()
-    return {"binary": (y == 2) * 5.0, "three": y, "bool": y == 1}[kind]
+    return {"binary": (y == 2) * 5.0, "three": y, "bool": y == 1, "int": y.astype(int) + 3}[kind]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("kind", ["binary", "three", "bool"])
+@pytest.mark.parametrize("kind", ["binary", "three", "bool", "int"])
 @pytest.mark.parametrize("params", [{}, {"early_stopping": True}, {"class_weight": None}], ids=repr)
 def test_labels_on_the_device_encode_there_to_the_hosts_numbers(backend, kind, params, monkeypatch):
     # a million labels took 30 ms to sort on the host: a fit of GPU tensors encodes them there
@@ -199,10 +199,10 @@ def test_labels_on_the_device_encode_there_to_the_hosts_numbers(backend, kind, p
 
     X, y = data()[0], labels_of(kind)
     if "class_weight" in params:  # one class weighted 3 (a dict: bools cannot be "balanced")
-        weighted = {"binary": 5.0, "three": 2.0, "bool": True}[kind]
+        weighted = {"binary": 5.0, "three": 2.0, "bool": True, "int": 4}[kind]
         params = {"class_weight": {weighted: 3.0}}
     Xb = to_backend(backend, X, "float32")
-    yb = to_backend(backend, y, "bool" if kind == "bool" else "float32")
+    yb = to_backend(backend, y, {"bool": "bool", "int": "int64"}.get(kind, "float32"))
     on_device = []
     encode = data_module.encode_device_labels
     monkeypatch.setattr(
@@ -249,13 +249,13 @@ def test_fast_gathers_and_namespaces_agree_with_the_portable_ones(backend):
     # namespace per array type: both must give what the portable calls give
     import array_api_compat
 
-    from vectorlearn.core.backend import take_rows
+    from vectorlearn.core.backend import device, take_rows
 
     A = to_backend(backend, np.arange(12.0).reshape(6, 2), "float32")
     xp = namespace(A)
     assert xp is array_api_compat.array_namespace(A)
     assert namespace(A, A) is xp  # now from the cache
-    idx = xp.asarray(np.array([5, 0, 3, 3]))
+    idx = xp.asarray(np.array([5, 0, 3, 3]), device=device(A))
     np.testing.assert_array_equal(
         to_numpy(take_rows(A, idx, xp)), to_numpy(xp.take(A, idx, axis=0))
     )
@@ -289,3 +289,29 @@ def test_torch_data_of_the_wanted_dtype_are_not_copied():
     assert checked.data_ptr() == Xt.data_ptr()  # the caller's memory, not a second copy
     checked, _ = check_inputs(MLPClassifier(dtype="float64"), Xt, y, reset=True)
     assert checked.dtype == torch.float64  # a copy only to cast
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_device_labels_of_partial_fits_and_many_classes_behave_as_on_the_host(backend):
+    X, y = data()
+    # classes of another dtype than the labels, and labels that hold only some of them
+    for labels, classes in ((y, [0, 1, 2, 3]), (y.astype(int), [0.0, 1.0, 2.0, 3.0])):
+        for rows in (y >= 0, y == 0, y == 2, y > 0):
+            Xb = to_backend(backend, X[rows], "float32")
+            dtype = "int64" if labels.dtype.kind == "i" else "float32"
+            models = [MLPClassifier((4,), max_iter=2, random_state=0) for _ in range(2)]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                models[0].partial_fit(Xb, to_backend(backend, labels[rows], dtype), classes=classes)
+                models[1].partial_fit(Xb, labels[rows], classes=classes)  # the host path
+            for a, b in zip(weights(models[0]), weights(models[1])):
+                np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    # scikit-learn warns of more distinct labels than half the examples: on either path, it
+    # counts the examples (the device path checks the distinct labels alone)
+    for labels, warned in ((np.arange(150) % 30, False), (np.arange(30) % 20, True)):
+        Xb = to_backend(backend, X[: labels.shape[0]], "float32")
+        for given in (labels, to_backend(backend, labels, "int64")):
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                MLPClassifier((4,), max_iter=1).fit(Xb, given)
+            assert any("greater than 50%" in str(w.message) for w in seen) == warned

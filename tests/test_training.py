@@ -79,13 +79,20 @@ def test_orders_drawn_ahead_are_the_orders_drawn_in_turn(bit_generator):
     assert few.drawn == len(steps)
 
 
-def test_a_fit_draws_the_same_orders_ahead_as_in_turn(monkeypatch):
+@pytest.mark.parametrize("namespace", ["numpy", "jax"])
+def test_a_fit_draws_the_same_orders_ahead_as_in_turn(monkeypatch, namespace):
     from vectorlearn import MLPClassifier
     from vectorlearn.core import batches
+    from vectorlearn.core.backend import to_numpy
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2000, 4)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int)
+    if namespace == "jax":  # each epoch one compiled call (core.compiled), or eager with dropout
+        jnp = pytest.importorskip(
+            "jax.numpy", reason="JAX is optional: pip install vectorlearn[jax]"
+        )
+        X, y = jnp.asarray(X), jnp.asarray(y)
     for dropout in (0.0, 0.3):  # dropout draws between epochs: the order ahead is dropped
         fits = []
         for min_m in (10**9, 1):  # in turn, then ahead
@@ -94,7 +101,41 @@ def test_a_fit_draws_the_same_orders_ahead_as_in_turn(monkeypatch):
             with pytest.warns(Warning):  # it has not converged in 4 epochs
                 fits.append(model.set_params(random_state=0).fit(X, y))
         for a, b in zip(fits[0].coefs_ + fits[0].intercepts_, fits[1].coefs_ + fits[1].intercepts_):
-            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_one_epoch_fits_draw_nothing_ahead_and_copies_hold_no_thread(monkeypatch):
+    import copy
+    import pickle
+
+    from vectorlearn import MLPClassifier
+    from vectorlearn.core import batches
+
+    asked = []
+    permutation = batches.Ahead.permutation
+    monkeypatch.setattr(batches.Ahead.__init__, "__defaults__", (1,))  # every size
+    monkeypatch.setattr(
+        batches.Ahead,
+        "permutation",
+        lambda self, m, rng: asked.append(m) or permutation(self, m, rng),
+    )
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(600, 3)), rng.integers(0, 2, 600)
+    with pytest.warns(Warning):  # not converged
+        MLPClassifier((4,), batch_size=100, max_iter=1).fit(X, y)
+    MLPClassifier((4,), batch_size=100).partial_fit(X, y, classes=[0, 1])
+    assert asked == []  # one epoch: no order drawn for an epoch that never comes
+    with pytest.warns(Warning):
+        MLPClassifier((4,), batch_size=100, max_iter=2).fit(X, y)
+    assert asked == [600, 600]
+    ahead, generator = batches.Ahead(), np.random.default_rng(1)
+    ahead.permutation(600, generator)  # its thread now draws the next order
+    for twin in (copy.deepcopy(ahead), pickle.loads(pickle.dumps(ahead))):
+        assert twin._thread is None and twin._drawn is None and twin.min_m == 1
+        twin_generator = copy.deepcopy(generator)
+        np.testing.assert_array_equal(
+            twin.permutation(600, twin_generator), copy.deepcopy(generator).permutation(600)
+        )
 
 
 def test_gradient_descent_decreases_the_cost_with_the_lipschitz_step():

@@ -47,19 +47,25 @@ def batch_order(
 class Ahead:
     """``rng.permutation(m)``, drawn for the next epoch on a thread while this epoch trains.
 
-    A permutation of a million examples takes 13-25 ms, a sixth of an epoch on a GPU, where the
-    CPU that launches the kernels is the bottleneck; NumPy's generator lets go of the GIL while
-    it shuffles, so another core can draw it meanwhile. The thread draws from a copy of the
-    generator, and its permutation is used only if the generator is still where the copy
-    started (nothing else drew from it since: dropout masks do); the generator then moves on to
-    where the copy ended. So every order, and every later draw, is the one drawn in turn.
-    Below ``min_m`` examples (a permutation under about 2 ms) it draws in turn, with no thread.
+    A permutation of a million examples takes 13-25 ms, an eighth of an epoch or more on a
+    GPU, where the CPU that launches the kernels is the bottleneck; NumPy's generator lets go
+    of the GIL while it shuffles, so another core can draw it meanwhile. The thread draws from
+    a copy of the generator, and its permutation is used only if the generator is still where
+    the copy started (nothing else drew from it since: dropout masks do); the generator then
+    moves on to where the copy ended. So every order, and every later draw, is the one drawn in
+    turn. Below ``min_m`` examples (a permutation under about 2 ms) it draws in turn, with no
+    thread. A fit of one epoch (``partial_fit``, a Dask block's task) passes no ``Ahead``; the
+    last epoch of a longer fit draws one order that is never used, on the spare core. A copy
+    (``copy.deepcopy``, pickle) starts with nothing drawn.
     """
 
     def __init__(self, min_m: int = 1 << 17):
         self.min_m = min_m
         self._thread: threading.Thread | None = None
         self._drawn = None  # (m, generator state before, permutation (m,), state after)
+
+    def __getstate__(self):  # no thread, no half-drawn order: a copy draws its own
+        return {"min_m": self.min_m, "_thread": None, "_drawn": None}
 
     def permutation(self, m: int, rng: np.random.Generator) -> np.ndarray:
         """``rng.permutation(m)`` (m,), with ``rng`` left as that draw leaves it."""

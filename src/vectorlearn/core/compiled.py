@@ -47,7 +47,8 @@ def epoch(data, network, W, B, optimizer, config):
     compiled call (one copy each, in its fast path).
     """
     m, size, dtype = data.shape[1], config.batch_size, data.X.dtype
-    order = batch_order(m, size, config.rng, config.shuffle, data.ahead)  # (m,), or None: full
+    ahead = data.ahead if config.max_epochs > 1 else None  # one epoch: nothing to draw ahead
+    order = batch_order(m, size, config.rng, config.shuffle, ahead)  # (m,), or None: full
     n_steps = 1 if order is None else math.ceil(m / size)
     alphas = optimizer.step_sizes(n_steps).astype(dtype)  # (n_steps,)
     run = _compile(network, type(optimizer).update, optimizer.hyper(), float(config.l2))

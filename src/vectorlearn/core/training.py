@@ -316,7 +316,7 @@ class InMemory:
             W, B, total = compiled.epoch(self, network, W, B, optimizer, config)
             return Epoch(W, B, total, should_stop is not None and should_stop(), False)  # Ctrl-C
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
-        here = (self.X, self.ahead)
+        here = (self.X, self.ahead if config.max_epochs > 1 else None)  # see Ahead
         for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, *here):
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
             masks = make_dropout_masks(network, config.dropout, X.shape[1], rng, X)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ..core.backend import (
     device,
+    from_numpy,
     is_dask,
     is_numpy_like,
     like,
@@ -109,20 +110,35 @@ def encode_device_labels(estimator, y, dtype, classes=None) -> Targets:
     Only the distinct labels come to the host, where :func:`encode_targets` makes every check
     and finds the classes; ``Y`` (n_L, m) is made on ``y``'s device, the numbers that
     ``encode_targets`` gives for ``y`` brought to the host (sorting a million labels there
-    took longer than an epoch on the GPU).
+    took about 30 ms, a quarter of an epoch at batch 16384 on an H200).
     """
-    xp = namespace(y)
-    found = np.sort(to_numpy(xp.unique_values(y)))  # (k,) the distinct labels
-    targets = encode_targets(estimator, found, dtype, classes)  # the checks, on k labels
-    C = xp.asarray(targets.classes, device=device(y))  # (n_classes,), sorted
-    dt = getattr(xp, np.dtype(dtype).name)
-    if C.shape[0] == 1:  # one class, where allowed: all "negative", as encode_targets
-        Y = xp.zeros((1, y.shape[0]), dtype=dt, device=device(y))
-    elif C.shape[0] == 2:
-        Y = xp.astype(y == C[1], dt)[None, :]  # (1, m)
-    else:
-        Y = xp.astype(y[:, None] == C[None, :], dt).T  # (k, m), a view of (m, k) rows
-    return replace(targets, Y=Y)
+    xp, dev, m = namespace(y), device(y), y.shape[0]
+    found = np.sort(to_numpy(xp.unique_values(y)))  # (k,) the distinct labels, in y's dtype
+    with warnings.catch_warnings():  # scikit-learn would count k examples, not m: below
+        warnings.filterwarnings("ignore", MANY_CLASSES, UserWarning)
+        targets = encode_targets(estimator, found, dtype, classes)  # the checks, on k labels
+    if found.shape[0] > 2 and m > 20 and found.shape[0] > round(0.5 * m):
+        warnings.warn(MANY_CLASSES + _MANY_CLASSES_END, UserWarning, stacklevel=5)
+    n_classes, dt = targets.classes.shape[0], getattr(xp, np.dtype(dtype).name)
+    # compared with the labels as they are in y (classes may be of another dtype)
+    hits = xp.asarray(found, device=dev)  # (k,)
+    column = np.searchsorted(targets.classes, found)  # (k,) each label's class
+    if n_classes == 1:  # one class, where allowed: all "negative", as encode_targets
+        return replace(targets, Y=xp.zeros((1, m), dtype=dt, device=dev))
+    if n_classes == 2:
+        if column[-1] != 1:  # y holds class 0 only (partial_fit)
+            return replace(targets, Y=xp.zeros((1, m), dtype=dt, device=dev))
+        return replace(targets, Y=xp.astype(y == hits[-1], dt)[None, :])  # (1, m)
+    E = xp.astype(y[:, None] == hits[None, :], dt)  # (m, k): one 1 in each row
+    if found.shape[0] < n_classes:  # some classes absent (partial_fit): their columns are 0
+        P = np.zeros((found.shape[0], n_classes))
+        P[np.arange(found.shape[0]), column] = 1.0
+        E = E @ from_numpy(P, xp, dt, dev)  # (m, n_classes), exact: one 1 times one 1
+    return replace(targets, Y=E.T)  # (n_classes, m), a view of (m, n_classes) rows
+
+
+MANY_CLASSES = "The number of unique classes is greater than 50% of the number of samples"
+_MANY_CLASSES_END = ". `y` could represent a regression problem, not a classification problem."
 
 
 def encode_labels(y, dtype, classes) -> np.ndarray:
