@@ -62,10 +62,13 @@ def render(results: list[dict], info: dict, quick: bool) -> str:
 GPU_RUNS = [
     (
         "gpu_check_h200_2026-11-27.txt",
-        "The latest runs (2026-11-27), on the current code: a classifier's labels encoded on the "
-        "device, the next epoch's order drawn on a thread, and fewer host stalls and less Python "
-        "per step on PyTorch tensors. Two calls on one lent machine; the ratio at batch 16384 "
-        "moves between runs (1.00x in the run below, on nearly the same code):",
+        "The latest runs (2026-11-27): a classifier's labels encoded on the device, the next "
+        "epoch's order drawn on a thread, and fewer host stalls and less Python per step on "
+        "PyTorch tensors (commit 5c7d9ff; the review's fixes after it ran their GPU tests, last "
+        "below, and the L2 penalty's squares as one product per layer, four kernels fewer a step, "
+        "came after the last GPU call: not timed on a GPU). Two calls on one lent machine; the "
+        "ratio at batch 16384 moves between runs (1.00x in the run below, on nearly the same "
+        "code):",
     ),
     (
         "gpu_check_h200_2026-11-27_before.txt",
