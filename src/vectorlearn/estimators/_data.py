@@ -168,15 +168,21 @@ def _check_n_features(estimator, n: int, reset: bool) -> None:
 
 def labels_beside(estimator, y, X) -> bool:
     """True where ``y`` holds a classifier's labels (m,) in the namespace and on the device of
-    ``X``, a device array (they are then checked and encoded there)."""
+    ``X``, a device array, and enough of them to encode there (:data:`DEVICE_LABELS_FROM`)."""
     return (
         is_classifier(estimator)
         and not is_numpy_like(y)
         and not is_dask(y)
         and len(y.shape) == 1
+        and y.shape[0] >= DEVICE_LABELS_FROM
         and namespace(y) is namespace(X)
         and device(y) == device(X)
     )
+
+
+# Labels below this count are encoded on the host: sorting them there takes under 4 ms, and the
+# device's own calls cost more (JAX's eager unique and indexing took 7 ms a fit on 455 labels)
+DEVICE_LABELS_FROM = 1 << 17
 
 
 def _check_targets(y, m: int, multi_output: bool, keep: bool = False):
