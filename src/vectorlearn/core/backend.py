@@ -22,12 +22,13 @@ def namespace(*arrays):
     """
     if all(type(a) is np.ndarray for a in arrays):
         return _NUMPY
-    kind = type(arrays[0]) if arrays else None
-    if kind in _BY_TYPE and all(type(a) is kind for a in arrays):
+    kind = type(arrays[0])
+    one_type = all(type(a) is kind for a in arrays)
+    if one_type and kind in _BY_TYPE:
         return _BY_TYPE[kind]  # arrays of one type seen before: the same namespace
     dense = [a for a in arrays if not is_sparse(a)]
     xp = _NUMPY if not dense else array_api_compat.array_namespace(*dense)
-    if all(type(a) is kind for a in arrays):
+    if one_type:
         _BY_TYPE[kind] = xp
     return xp
 

@@ -44,6 +44,12 @@ def batch_order(
     return rng.permutation(m) if ahead is None else ahead.permutation(m, rng)
 
 
+def ahead_for(data, max_epochs: int):
+    """``data.ahead`` (an :class:`Ahead`) for a fit of several epochs; None for a fit of one
+    (``partial_fit``, a Dask block's task), which would never use an order drawn ahead."""
+    return data.ahead if max_epochs > 1 else None
+
+
 class Ahead:
     """``rng.permutation(m)``, drawn for the next epoch on a thread while this epoch trains.
 
@@ -54,8 +60,8 @@ class Ahead:
     the copy started (nothing else drew from it since: dropout masks do); the generator then
     moves on to where the copy ended. So every order, and every later draw, is the one drawn in
     turn. Below ``min_m`` examples (a permutation under about 2 ms) it draws in turn, with no
-    thread. A fit of one epoch (``partial_fit``, a Dask block's task) passes no ``Ahead``; the
-    last epoch of a longer fit draws one order that is never used, on the spare core. A copy
+    thread. A fit of one epoch passes none (:func:`ahead_for`); the last epoch of a longer fit
+    draws one order that is never used, on the spare core. A copy
     (``copy.deepcopy``, pickle) starts with nothing drawn.
     """
 

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .backend import is_jax
-from .batches import batch_order
+from .batches import ahead_for, batch_order
 
 
 def applies(data, optimizer, config) -> bool:
@@ -47,7 +47,7 @@ def epoch(data, network, W, B, optimizer, config):
     compiled call (one copy each, in its fast path).
     """
     m, size, dtype = data.shape[1], config.batch_size, data.X.dtype
-    ahead = data.ahead if config.max_epochs > 1 else None  # one epoch: nothing to draw ahead
+    ahead = ahead_for(data, config.max_epochs)  # the next epoch's order, on a thread
     order = batch_order(m, size, config.rng, config.shuffle, ahead)  # (m,), or None: full
     n_steps = 1 if order is None else math.ceil(m / size)
     alphas = optimizer.step_sizes(n_steps).astype(dtype)  # (n_steps,)

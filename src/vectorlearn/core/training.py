@@ -29,7 +29,7 @@ import numpy as np
 
 from . import compiled
 from .backend import is_jax, namespace
-from .batches import Ahead, batch_order, columns, minibatches
+from .batches import Ahead, ahead_for, columns, minibatches
 from .heads import HEADS, cost_and_dK
 from .network import Network, make_dropout_masks
 from .stability import divergence_hint, gram_times, lipschitz_learning_rate, penalty_overflow
@@ -316,8 +316,9 @@ class InMemory:
             W, B, total = compiled.epoch(self, network, W, B, optimizer, config)
             return Epoch(W, B, total, should_stop is not None and should_stop(), False)  # Ctrl-C
         xp, rng, total, stationary = namespace(self.X, *W), config.rng, 0.0, False
-        here = (self.X, self.ahead if config.max_epochs > 1 else None)  # see Ahead
-        for idx in minibatches(self.shape[1], config.batch_size, rng, config.shuffle, *here):
+        ahead = ahead_for(self, config.max_epochs)  # the next epoch's order, on a thread
+        batches = minibatches(self.shape[1], config.batch_size, rng, config.shuffle, self.X, ahead)
+        for idx in batches:
             X, Y, S = (columns(A, idx, xp) for A in (self.X, self.Y, self.S))  # (., m_b)
             masks = make_dropout_masks(network, config.dropout, X.shape[1], rng, X)
             J, dW, dB = network.cost_and_gradients(W, B, X, Y, S, config.l2, masks, self.workspace)
@@ -385,7 +386,6 @@ __all__ = [
     "LoopState",
     "TrainConfig",
     "TrainingDiverged",
-    "batch_order",
     "columns",
     "data_cost",
     "descend",
