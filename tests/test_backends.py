@@ -268,19 +268,38 @@ def test_fast_gathers_and_namespaces_agree_with_the_portable_ones(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_relu_propagates_nan_and_makes_no_array_from_a_python_number(backend):
+def test_relu_and_the_sigmoid_head_agree_with_numpy_and_make_no_array_per_call(backend):
+    # ReLU's backward selects (where) off NumPy and multiplies by the mask on it; both compare
+    # with a 0-D zero made once per dtype and device (a Python 0.0 would be a tensor copied from
+    # the host, which on a GPU waits for the queue; a new zero each call, a kernel each)
     from vectorlearn.core.activations import ACTIVATIONS
+    from vectorlearn.core.heads import HEADS, cost_and_dK
 
-    K = to_backend(backend, np.array([[-2.0, 0.0, 3.0, np.nan, -np.inf]]), "float32")
+    relu = ACTIVATIONS["relu"]
+    K_np = np.array([[-2.0, 0.0, 3.0, np.nan, -np.inf, np.inf]], dtype=np.float32)
+    dA_np = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]], dtype=np.float32)
+    K, dA = to_backend(backend, K_np, "float32"), to_backend(backend, dA_np, "float32")
     xp = namespace(K)
-    A = ACTIVATIONS["relu"].forward(K, xp)
-    assert A.dtype == K.dtype
-    np.testing.assert_array_equal(to_numpy(A), [[0.0, 0.0, 3.0, np.nan, 0.0]])
-    if backend.startswith("torch"):  # a tensor made from 0.0 is a copy from the host (a GPU
-        torch = torch_namespace()  # waits for its queue): lift_fresh is that copy's mark
+    A, dK = relu.forward(K, xp), relu.backward(dA, K, None, xp)
+    assert A.dtype == dK.dtype == K.dtype
+    np.testing.assert_array_equal(to_numpy(A), [[0.0, 0.0, 3.0, np.nan, 0.0, np.inf]])
+    np.testing.assert_array_equal(to_numpy(dK), relu.backward(dA_np, K_np, None, namespace(K_np)))
+    np.testing.assert_array_equal(to_numpy(dK), [[0.0, 0.0, 3.0, 0.0, 0.0, 6.0]])
+    logits = np.array([[-30.0, -1.0, 0.0, 2.0, 40.0]])
+    Y = np.array([[0.0, 1.0, 1.0, 0.0, 1.0]])
+    J, dK = cost_and_dK(
+        HEADS["sigmoid"], *(to_backend(backend, a, "float64") for a in (logits, Y)), None, xp
+    )
+    J_np, dK_np = cost_and_dK(HEADS["sigmoid"], logits, Y, None, np)
+    assert float(J) == pytest.approx(float(J_np), rel=1e-14)
+    np.testing.assert_allclose(to_numpy(dK), dK_np, rtol=1e-14, atol=1e-300)
+    if backend.startswith("torch"):  # lift_fresh marks a tensor made from a Python number
+        torch = torch_namespace()
         with torch.profiler.profile() as trace:
-            ACTIVATIONS["relu"].forward(K, xp)
-        assert "aten::lift_fresh" not in {event.name for event in trace.events()}
+            relu.backward(dA, relu.forward(K, xp), None, xp)
+            cost_and_dK(HEADS["sigmoid"], K, dA, None, xp)
+        made = {event.name for event in trace.events()} & {"aten::lift_fresh", "aten::zeros"}
+        assert not made, made
 
 
 def test_torch_data_of_the_wanted_dtype_are_not_copied():

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .backend import device
+from .backend import NUMPY, zero
 
 LEAKY_SLOPE = 0.01
 
@@ -30,14 +30,13 @@ def sigmoid(K, xp):
 
 
 def _relu(K, xp):
-    # one pass (K * (K > 0) takes three), against a 0-D zero made where K is: array-api-compat
-    # turns a Python 0.0 into a PyTorch tensor by a copy from the host, which on a GPU waits
-    # for every kernel queued before it
-    return xp.maximum(K, xp.zeros((), dtype=K.dtype, device=device(K)))
+    return xp.maximum(K, zero(K, xp))  # one pass (K * (K > 0) takes three); see zero()
 
 
 def _relu_backward(dA, K, A, xp):
-    return dA * xp.astype(K > 0, dA.dtype)
+    if xp is NUMPY:  # NumPy selects (where) at a sixth of the speed it multiplies
+        return dA * xp.astype(K > 0, dA.dtype)
+    return xp.where(K > 0, dA, zero(dA, xp))  # one kernel on a GPU, where the product takes two
 
 
 def _relu_in_place(K):  # NumPy's fast path (.workspace): _relu's numbers, written over K

@@ -8,7 +8,7 @@ PyTorch on any device) and to hand results back in the caller's type.
 from __future__ import annotations
 
 import array_api_compat
-import array_api_compat.numpy as _NUMPY
+import array_api_compat.numpy as NUMPY
 import numpy as np
 import scipy.sparse
 
@@ -21,13 +21,13 @@ def namespace(*arrays):
     matrices count as NumPy: they live on the CPU, beside NumPy arrays.
     """
     if all(type(a) is np.ndarray for a in arrays):
-        return _NUMPY
+        return NUMPY
     kind = type(arrays[0])
     one_type = all(type(a) is kind for a in arrays)
     if one_type and kind in _BY_TYPE:
         return _BY_TYPE[kind]  # arrays of one type seen before: the same namespace
     dense = [a for a in arrays if not is_sparse(a)]
-    xp = _NUMPY if not dense else array_api_compat.array_namespace(*dense)
+    xp = NUMPY if not dense else array_api_compat.array_namespace(*dense)
     if one_type:
         _BY_TYPE[kind] = xp
     return xp
@@ -52,6 +52,30 @@ def is_sparse(x) -> bool:
 def device(x):
     """Return the device that array ``x`` lives on (``"cpu"`` for a SciPy sparse matrix)."""
     return "cpu" if is_sparse(x) else array_api_compat.device(x)
+
+
+def zero(K, xp):
+    """A 0-D zero of ``K``'s dtype on ``K``'s device, to compare or combine with ``K``.
+
+    A Python ``0.0`` would not do: array-api-compat turns it into a PyTorch tensor by a copy
+    from the host, which on a GPU waits for every kernel queued before it. A made zero costs a
+    kernel on a GPU, so each is made once per array type, dtype and device and kept; JAX's are
+    made afresh (under ``jit`` they are values of the trace, which must not outlive it).
+
+    >>> zero(np.ones((2, 3), np.float32), NUMPY)
+    array(0., dtype=float32)
+    """
+    if is_jax(K):
+        return xp.zeros((), dtype=K.dtype)
+    # the device by name: CuPy's devices compare equal but cannot be hashed
+    key = (type(K), K.dtype, str(getattr(K, "device", "")))
+    made = _ZEROS.get(key)
+    if made is None:
+        made = _ZEROS[key] = xp.zeros((), dtype=K.dtype, device=device(K))
+    return made
+
+
+_ZEROS: dict[tuple, object] = {}  # (array type, dtype, device) -> 0-D zero: see zero()
 
 
 def like(a, x):
@@ -121,7 +145,7 @@ def move(a, xp, dev=None, dtype=None):
     A SciPy sparse ``a`` stays sparse (NumPy's namespace, on the CPU) with its dtype cast.
     """
     if is_sparse(a):
-        if xp is not _NUMPY:
+        if xp is not NUMPY:
             raise ValueError(SPARSE_ON_CPU_ONLY)
         return a if dtype is None or a.dtype == dtype else a.astype(numpy_dtype(dtype))
     if namespace(a) is not xp or (dev is not None and device(a) != dev):

@@ -113,7 +113,9 @@ def columns(A, idx, xp):
         return A
     if is_sparse(A):  # a CSC matrix (scikit-learn's CSR rows, transposed): slice its columns
         return A[:, idx]  # (n, len(idx)), CSC
-    return take_rows(A.T, xp.asarray(idx, device=device(A)), xp).T  # (n, len(idx))
+    if isinstance(idx, np.ndarray) and not isinstance(A, np.ndarray):
+        idx = xp.asarray(idx, device=device(A))  # (len(idx),), where A is (minibatches' are)
+    return take_rows(A.T, idx, xp).T  # (n, len(idx))
 
 
 def _same(a, b) -> bool:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .activations import sigmoid
+from .backend import zero
 
 
 def softmax(K, xp):
@@ -34,17 +35,18 @@ def softmax(K, xp):
 
 
 def _sigmoid_cross_entropy(K, Y, xp):
-    """``H = sigmoid(K)`` and ``L = softplus(K) - Y K``, sharing ``E = exp(-|K|)``.
+    """``H = sigmoid(K)`` and ``L = softplus(K) - Y K``, with ``softplus(K) = log(1 + e^K)``.
 
     -Y log(H) - (1 - Y) log(1 - H) with H = sigmoid(K) equals softplus(K) - Y K, and
-    softplus(K) = max(K, 0) + log1p(E); H is 1 / (1 + E) where K >= 0, else E / (1 + E).
+    log(H) = K - softplus(K). softplus(K) = max(K, 0) + log1p(exp(-|K|)) never overflows, and
+    its two terms are kept apart, so that ``max(K, 0) - Y K`` is exactly 0 for a confident right
+    answer (K > 0, Y = 1) and L keeps every digit of ``log1p``. Eleven elementwise operations
+    in all (each a kernel on a GPU).
     """
-    E = xp.exp(-xp.abs(K))  # (n_L, m), in (0, 1]
-    nonnegative = K >= 0  # (n_L, m)
-    R = 1 / (1 + E)
-    H = xp.where(nonnegative, R, E * R)
-    L = (xp.astype(nonnegative, K.dtype) - Y) * K + xp.log1p(E)  # (n_L, m)
-    return H, xp.sum(L, axis=0, keepdims=True)  # (1, m)
+    top, rest = xp.maximum(K, zero(K, xp)), xp.log1p(xp.exp(-xp.abs(K)))  # (n_L, m) each
+    H = xp.exp((K - top) - rest)  # sigmoid(K) = e^(K - softplus(K)), (n_L, m)
+    L = (top - Y * K) + rest  # softplus(K) - Y K, (n_L, m)
+    return H, L
 
 
 def _softmax_cross_entropy(K, Y, xp):
@@ -60,18 +62,21 @@ def _softmax_cross_entropy(K, Y, xp):
 
 
 def _identity_squared_error(K, Y, xp):
-    """``H = K`` and ``L = ||K - Y||^2 / 2`` per example."""
+    """``H = K`` and ``L = (K - Y)^2 / 2`` per output (summed over the outputs: half the squared
+    distance of each example)."""
     R = K - Y  # (n_L, m)
-    return K, xp.sum(R * R, axis=0, keepdims=True) / 2  # (1, m)
+    return K, R * R / 2  # (n_L, m)
 
 
 class Head(NamedTuple):
     output: Callable  # (K, xp) -> H, shape (n_L, m)
-    output_and_loss: Callable  # (K, Y, xp) -> H (n_L, m), L (1, m)
+    # (K, Y, xp) -> H (n_L, m) and L, the loss of each output (n_L, m), or of each example (1, m)
+    # where it does not split by output (softmax): summed over its rows, each example's loss
+    output_and_loss: Callable
 
     def loss(self, K, Y, xp):
         """The loss of each example, ``L`` (1, m)."""
-        return self.output_and_loss(K, Y, xp)[1]
+        return xp.sum(self.output_and_loss(K, Y, xp)[1], axis=0, keepdims=True)
 
 
 HEADS: dict[str, Head] = {
@@ -93,10 +98,10 @@ def cost_and_dK(head: Head, K, Y, S, xp):
     (0.6931471805599453, array([[-0.25,  0.25]]))
     """
     m = K.shape[1]
-    H, L = head.output_and_loss(K, Y, xp)  # (n_L, m), (1, m)
+    H, L = head.output_and_loss(K, Y, xp)  # (n_L, m), (n_L or 1, m)
     dK = H - Y  # (n_L, m): the fused dJ/dH * dH/dK, before weighting
     if S is not None:
-        L = S * L
+        L = S * xp.sum(L, axis=0, keepdims=True)  # (1, m): each example's loss, weighted
         dK = S * dK
     return xp.sum(L) / m, dK / m
 
@@ -154,7 +159,7 @@ def _exp_poisson_deviance(K, Y, xp):
     H = xp.exp(K)  # (n_L, m)
     positive = Y > 0
     Y_log_Y = xp.where(positive, Y * xp.log(xp.where(positive, Y, xp.ones_like(Y))), 0 * Y)
-    return H, xp.sum(Y_log_Y - Y * K - Y + H, axis=0, keepdims=True)  # (1, m)
+    return H, Y_log_Y - Y * K - Y + H  # (n_L, m)
 
 
 HEADS["exp"] = Head(lambda K, xp: xp.exp(K), _exp_poisson_deviance)  # MLPRegressor(loss="poisson")
