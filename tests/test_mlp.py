@@ -459,3 +459,40 @@ def test_early_stopping_watches_the_given_validation_data():
     )
     best = model.best_epoch_
     assert model.validation_loss_curve_[best - 1] == min(model.validation_loss_curve_)
+
+
+def test_integer_labels_skip_scikit_learns_check_and_train_the_same_model(monkeypatch):
+    # one column of integers is always classes (binary or multiclass): encode_targets finds them
+    # without scikit-learn's check_classification_targets (0.2-0.5 ms a call), and must give
+    # what that path gives float labels of the same values, warnings included
+    import vectorlearn.estimators._targets as targets_module
+
+    X, y = load_iris(return_X_y=True)
+    real_check = targets_module.check_classification_targets
+    float_models = []
+    for labels in (y.astype(float), (np.arange(30) % 20).astype(float)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            model = MLPClassifier((4,), max_iter=3, random_state=0)
+            float_models.append(model.fit(X[: labels.shape[0]], labels))
+        float_models[-1].warned = any("greater than 50%" in str(w.message) for w in seen)
+
+    def refuse(y):
+        raise AssertionError("integer labels went through check_classification_targets")
+
+    monkeypatch.setattr(targets_module, "check_classification_targets", refuse)
+    for labels, reference in zip((y, np.arange(30) % 20), float_models):
+        for dtype in (np.int64, np.int32, np.uint8):
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                model = MLPClassifier((4,), max_iter=3, random_state=0)
+                model.fit(X[: labels.shape[0]], labels.astype(dtype))
+            warned = any("greater than 50%" in str(w.message) for w in seen)
+            assert warned == reference.warned
+            np.testing.assert_array_equal(model.classes_, reference.classes_)
+            for a, b in zip(model.coefs_, reference.coefs_):
+                np.testing.assert_array_equal(a, b)
+    assert float_models[1].warned and not float_models[0].warned
+    monkeypatch.setattr(targets_module, "check_classification_targets", real_check)
+    with pytest.raises(ValueError, match="Unknown label type"):  # floats still checked
+        MLPClassifier((4,), max_iter=1).fit(X, y + 0.5)
