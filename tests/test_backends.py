@@ -300,6 +300,14 @@ def test_relu_and_the_sigmoid_head_agree_with_numpy_and_make_no_array_per_call(b
             cost_and_dK(HEADS["sigmoid"], K, dA, None, xp)
         made = {event.name for event in trace.events()} & {"aten::lift_fresh", "aten::zeros"}
         assert not made, made
+        with torch.inference_mode():  # a zero kept from here would refuse autograd below
+            relu.forward(to_backend(backend, K_np, "float64"), xp)
+        K_grad = to_backend(backend, K_np[:, [0, 2]], "float64").requires_grad_()
+        xp.sum(relu.forward(K_grad, xp)).backward()
+        np.testing.assert_array_equal(to_numpy(K_grad.grad), [[0.0, 1.0]])
+    zero = __import__("vectorlearn.core.backend", fromlist=["zero"]).zero(K_np, namespace(K_np))
+    with pytest.raises(ValueError, match="read-only"):  # NumPy's shared zero stays zero
+        zero[...] = 1.0
 
 
 def test_torch_data_of_the_wanted_dtype_are_not_copied():
@@ -340,7 +348,9 @@ def test_device_labels_of_partial_fits_and_many_classes_behave_as_on_the_host(ba
             with warnings.catch_warnings(record=True) as seen:
                 warnings.simplefilter("always")
                 MLPClassifier((4,), max_iter=1).fit(Xb, given)
-            assert any("greater than 50%" in str(w.message) for w in seen) == warned
+            many = [w for w in seen if "greater than 50%" in str(w.message)]
+            assert bool(many) == warned
+            assert all(w.filename == __file__ for w in many)  # points at the caller's fit
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

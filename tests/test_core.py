@@ -66,6 +66,19 @@ def test_extreme_logits_give_finite_costs_and_gradients(head):
     assert np.isfinite(J) and np.all(np.isfinite(dK))
 
 
+def test_the_sigmoid_heads_output_and_gradient_at_infinite_logits():
+    # a diverging float32 step can overflow a logit to +-inf: the output saturates to 1 and 0
+    # (log H = min(K, 0) - log1p(e^-|K|), never inf - inf), so dK stays finite in that epoch
+    K = np.array([[np.inf, -np.inf, np.inf, -np.inf]])
+    Y = np.array([[1.0, 0.0, 0.0, 1.0]])
+    with np.errstate(invalid="ignore"):  # L: inf - inf where the answer is right
+        H, L = HEADS["sigmoid"].output_and_loss(K, Y, np)
+        _, dK = cost_and_dK(HEADS["sigmoid"], K, Y, None, np)
+    np.testing.assert_array_equal(H, [[1.0, 0.0, 1.0, 0.0]])
+    assert not np.isfinite(L[0, 2:]).any()  # wrong and sure: no finite loss (the fit diverged)
+    np.testing.assert_array_equal(dK, [[0.0, 0.0, 0.25, -0.25]])
+
+
 def test_fused_gradient_equals_the_chain_rule_product():
     """dJ/dK = dJ/dH * dH/dK = (H - Y) / m for sigmoid + cross-entropy (the lecture's chain)."""
     K = np.array([[-1.5, 0.2, 2.0]])

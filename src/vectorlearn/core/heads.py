@@ -38,13 +38,15 @@ def _sigmoid_cross_entropy(K, Y, xp):
     """``H = sigmoid(K)`` and ``L = softplus(K) - Y K``, with ``softplus(K) = log(1 + e^K)``.
 
     -Y log(H) - (1 - Y) log(1 - H) with H = sigmoid(K) equals softplus(K) - Y K, and
-    log(H) = K - softplus(K). softplus(K) = max(K, 0) + log1p(exp(-|K|)) never overflows, and
-    its two terms are kept apart, so that ``max(K, 0) - Y K`` is exactly 0 for a confident right
-    answer (K > 0, Y = 1) and L keeps every digit of ``log1p``. Eleven elementwise operations
-    in all (each a kernel on a GPU).
+    log(H) = K - softplus(K) = min(K, 0) - log1p(exp(-|K|)) (so H = 1 at K = +inf, not
+    inf - inf). softplus(K) = max(K, 0) + log1p(exp(-|K|)) never overflows, and its two terms
+    are kept apart, so that ``max(K, 0) - Y K`` is exactly 0 for a confident right answer
+    (K > 0, Y = 1) and L keeps every digit of ``log1p``. Eleven elementwise operations in all
+    (each a kernel on a GPU).
     """
-    top, rest = xp.maximum(K, zero(K, xp)), xp.log1p(xp.exp(-xp.abs(K)))  # (n_L, m) each
-    H = xp.exp((K - top) - rest)  # sigmoid(K) = e^(K - softplus(K)), (n_L, m)
+    z = zero(K, xp)  # 0-D
+    top, rest = xp.maximum(K, z), xp.log1p(xp.exp(-xp.abs(K)))  # (n_L, m) each
+    H = xp.exp(xp.minimum(K, z) - rest)  # sigmoid(K) = e^(K - softplus(K)), (n_L, m)
     L = (top - Y * K) + rest  # softplus(K) - Y K, (n_L, m)
     return H, L
 

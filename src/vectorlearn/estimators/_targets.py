@@ -151,7 +151,9 @@ def warn_if_many_classes(k: int, m: int) -> None:
     """scikit-learn's warning (``check_classification_targets``) for ``k`` distinct labels among
     ``m`` examples, more than two and more than half of them (from 21 examples on)."""
     if k > 2 and m > 20 and k > round(0.5 * m):
-        warnings.warn(MANY_CLASSES + _MANY_CLASSES_END, UserWarning, stacklevel=4)
+        # at the caller's fit: here < encode_targets (or encode_device_labels) < prepare (or
+        # validation_columns) < fit_network < fit
+        warnings.warn(MANY_CLASSES + _MANY_CLASSES_END, UserWarning, stacklevel=6)
 
 
 def encode_labels(y, dtype, classes) -> np.ndarray:
