@@ -89,6 +89,17 @@ def _torch_inference_mode() -> bool:
 _ZEROS: dict[tuple, object] = {}  # (array type, dtype, device) -> 0-D zero: see zero()
 
 
+def reshape(a, shape: tuple, xp):
+    """``xp.reshape(a, shape)``; NumPy arrays by their own method, the same view, at a fifth of
+    the cost (array-api-compat's wrapper first sorts out its ``copy`` argument: about 1.5 us,
+    some fifteen times a mini-batch step).
+
+    >>> reshape(np.arange(6.0), (2, 3), NUMPY).shape
+    (2, 3)
+    """
+    return a.reshape(shape) if xp is NUMPY else xp.reshape(a, shape)
+
+
 def like(a, x):
     """Return NumPy array ``a`` as an array of ``x``'s namespace, dtype and device."""
     return from_numpy(a, namespace(x), x.dtype, device(x))

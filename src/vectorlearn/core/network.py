@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .backend import from_numpy, is_sparse, like, namespace
+from .backend import from_numpy, is_sparse, like, namespace, reshape
 from .heads import HEADS, cost_and_dK
 from .layers import dense_backward, dense_forward
 from .workspace import buffer
@@ -275,7 +275,7 @@ def add_penalty(J, dW, W, l2):
     if not l2:
         return J, dW
     xp, l2 = namespace(*W), float(l2)
-    flat = [xp.reshape(W_l, (-1,)) for W_l in W]  # (n_{l-1} n_l,) each, views
+    flat = [reshape(W_l, (-1,), xp) for W_l in W]  # (n_{l-1} n_l,) each, views
     squares = flat[0] @ flat[0]  # 0-D
     for w in flat[1:]:
         squares = squares + w @ w

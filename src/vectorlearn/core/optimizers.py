@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .backend import namespace
+from .backend import namespace, reshape
 
 
 class Optimizer:
@@ -261,7 +261,7 @@ class Adam(Optimizer):
 
 def _flatten(arrays, xp):
     """The arrays' entries as one vector, (n_params,)."""
-    return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
+    return xp.concat([reshape(a, (-1,), xp) for a in arrays])
 
 
 def _split(flat, like, xp):
@@ -269,7 +269,7 @@ def _split(flat, like, xp):
     views, start = [], 0
     for a in like:
         size = math.prod(a.shape)
-        views.append(xp.reshape(flat[start : start + size], tuple(a.shape)))
+        views.append(reshape(flat[start : start + size], tuple(a.shape), xp))
         start += size
     return views
 
