@@ -268,7 +268,9 @@ def test_fast_gathers_and_namespaces_agree_with_the_portable_ones(backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_relu_and_the_sigmoid_head_agree_with_numpy_and_make_no_array_per_call(backend):
+def test_relu_and_the_sigmoid_head_agree_with_numpy_and_make_no_array_per_call(
+    backend, monkeypatch
+):
     # ReLU's backward selects (where) off NumPy and multiplies by the mask on it; both compare
     # with a 0-D zero made once per dtype and device (a Python 0.0 would be a tensor copied from
     # the host, which on a GPU waits for the queue; a new zero each call, a kernel each)
@@ -300,6 +302,9 @@ def test_relu_and_the_sigmoid_head_agree_with_numpy_and_make_no_array_per_call(b
             cost_and_dK(HEADS["sigmoid"], K, dA, None, xp)
         made = {event.name for event in trace.events()} & {"aten::lift_fresh", "aten::zeros"}
         assert not made, made
+        import vectorlearn.core.backend as backend_module
+
+        monkeypatch.setattr(backend_module, "_ZEROS", {})  # nothing kept yet: made below
         with torch.inference_mode():  # a zero kept from here would refuse autograd below
             relu.forward(to_backend(backend, K_np, "float64"), xp)
         K_grad = to_backend(backend, K_np[:, [0, 2]], "float64").requires_grad_()

@@ -61,19 +61,21 @@ def zero(K, xp):
     from the host, which on a GPU waits for every kernel queued before it. A made zero costs a
     kernel on a GPU, so each is made once per array type, dtype and device and kept (NumPy's
     read-only); JAX's are made afresh (under ``jit`` they are values of the trace, which must
-    not outlive it), and so are PyTorch's under ``torch.inference_mode`` (an inference tensor
-    kept would refuse autograd afterwards).
+    not outlive it), and one made under ``torch.inference_mode`` is not kept (an inference
+    tensor would refuse autograd afterwards).
 
     >>> zero(np.ones((2, 3), np.float32), NUMPY)
     array(0., dtype=float32)
     """
-    if is_jax(K) or (array_api_compat.is_torch_array(K) and _torch_inference_mode()):
-        return xp.zeros((), dtype=K.dtype, device=device(K))
+    if is_jax(K):
+        return xp.zeros((), dtype=K.dtype)
     # the device by name: CuPy's devices compare equal but cannot be hashed
     key = (type(K), K.dtype, str(getattr(K, "device", "")))
     made = _ZEROS.get(key)
     if made is None:
         made = xp.zeros((), dtype=K.dtype, device=device(K))
+        if array_api_compat.is_torch_array(K) and _torch_inference_mode():
+            return made  # an inference tensor: used once, not kept
         if isinstance(made, np.ndarray):
             made.flags.writeable = False  # shared by every caller
         _ZEROS[key] = made
