@@ -40,7 +40,7 @@ def run(quick: bool = False) -> dict:
         net = Network((n, 1), head=head)
         W, B = net.init_params(None, np, np.float32)
         Xc, Y = X_local.T, y_local[np.newaxis, :].astype(np.float32)
-        repeats = 3 if quick else 5
+        repeats = 3 if quick else 9
         step = interleaved(
             {
                 "in memory (NumPy)": lambda: net.cost_and_gradients(W, B, Xc, Y),

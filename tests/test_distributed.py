@@ -158,3 +158,28 @@ def test_predictions_on_dask_arrays_stay_dask_arrays(client):
     out = regressor.predict(chunked(X))
     assert isinstance(out, da.Array) and out.shape == (X.shape[0],)
     np.testing.assert_allclose(out.compute(), regressor.predict(X))
+
+
+def test_weights_sent_in_each_task_or_scattered_give_the_same_step(client, monkeypatch):
+    """Small weights travel inside the blocks' tasks (no scatter, one round trip less a step);
+    above ``INLINE_BYTES`` they are scattered once; both give the same J, dW, dB."""
+    from vectorlearn.core.network import Network
+    from vectorlearn.distributed import DaskBlocks
+
+    X, y = binary(3)
+    data, head, _ = DaskBlocks.prepare(LogisticRegression(), chunked(X), chunked(y))
+    net = Network((X.shape[1], 3), head=head)
+    W, B = [np.full((8, 3), 0.1)], [np.full((3, 1), 0.2)]
+    scattered = []
+    scatter = client.scatter
+    monkeypatch.setattr(client, "scatter", lambda *a, **k: scattered.append(1) or scatter(*a, **k))
+    inline = data.cost_and_gradients(net, W, B, l2=0.01)
+    assert not scattered  # 10 blocks x 96 bytes
+    monkeypatch.setattr("vectorlearn.distributed.INLINE_BYTES", 0)
+    sent_once = data.cost_and_gradients(net, W, B, l2=0.01)
+    assert scattered == [1]
+    # equal to rounding: arrays unpacked from a message may sit at another memory alignment,
+    # where NumPy's vectorized sums can round the last bit differently
+    np.testing.assert_allclose(float(inline[0]), float(sent_once[0]), rtol=1e-13)
+    for a, b in zip(inline[1] + inline[2], sent_once[1] + sent_once[2]):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)

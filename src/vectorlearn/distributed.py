@@ -60,6 +60,14 @@ def default_client():
         return _local_client
 
 
+# Weights go inside each block's task up to this many bytes in all (blocks x weights); above
+# it, they are scattered to every worker once a step, so that a large network is not copied
+# once per block. The scatter is one more round trip to the workers: on 2 local workers it made
+# a full-batch step of logistic regression on 8 blocks of 500,000 x 50 about 40 ms longer (0.40
+# against 0.36 s and 0.31 against 0.27 s, medians of nine, weights of 204 bytes).
+INLINE_BYTES = 4 * 2**20
+
+
 class DaskBlocks:
     """``X``, ``Y``, ``S`` as row blocks persisted on a cluster; ``shape`` is ``(n_0, m)``.
 
@@ -165,8 +173,13 @@ class DaskBlocks:
         return Epoch(W, B, total, False, False)
 
     def cost_and_gradients(self, network, W, B, l2=0.0):
-        """Full-batch ``J``, ``dW``, ``dB``: each block's sums, added up, divided by ``m``."""
-        params = self.client.scatter((W, B), broadcast=True, hash=False)
+        """Full-batch ``J``, ``dW``, ``dB``: each block's sums, added up, divided by ``m``.
+
+        Small weights travel inside each block's task; larger ones are scattered to every
+        worker first (see :data:`INLINE_BYTES`)."""
+        params = (W, B)
+        if len(self.blocks) * sum(a.nbytes for a in W + B) > INLINE_BYTES:
+            params = self.client.scatter(params, broadcast=True, hash=False)
         parts = self.client.gather(
             self.client.map(_block_sums, self.blocks, params=params, network=network, pure=False)
         )
