@@ -58,7 +58,7 @@ def torch_epochs(X, y, batch_size, epochs, seed=0):
 
 def run(quick: bool = False) -> dict:
     m, n = (10_000, 50) if quick else (100_000, 50)
-    epochs, repeats = (1, 1) if quick else (2, 3)
+    epochs, repeats = (1, 1) if quick else (2, 5)
     batch_sizes = [256, None] if quick else [64, 256, 2048, None]
     X, y = _data(m, n)
     try:
