@@ -183,3 +183,42 @@ def test_weights_sent_in_each_task_or_scattered_give_the_same_step(client, monke
     np.testing.assert_allclose(float(inline[0]), float(sent_once[0]), rtol=1e-13)
     for a, b in zip(inline[1] + inline[2], sent_once[1] + sent_once[2]):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+
+
+def test_blocks_are_spread_over_the_workers_wherever_x_was_persisted(client):
+    """X's chunks all on one worker (as a user's ``persist`` may leave them): the training
+    blocks are still sent half to each of the two workers, since a full-batch step takes as
+    long as its busiest worker; blocks stay where they were up to a worker's share."""
+    from vectorlearn.core.network import Network
+    from vectorlearn.distributed import DaskBlocks
+
+    first, second = sorted(client.scheduler_info()["workers"])
+    X, y = binary(2)
+    X_dask = client.persist(chunked(X), workers=[first])  # all 10 chunks on the first worker
+    distributed.wait(X_dask)
+    held = client.who_has(distributed.futures_of(X_dask))
+    assert {w for ws in held.values() for w in ws} == {first}
+    data, head, _ = DaskBlocks.prepare(LogisticRegression(), X_dask, chunked(y))
+    # the worker each block was sent to (the scheduler may still move a task, as it balances
+    # its load, so the test reads the request rather than where the blocks ended up)
+    homes = client.run_on_scheduler(_requested_workers, keys=[b.key for b in data.blocks])
+    assert sorted(homes) == [(first,)] * 5 + [(second,)] * 5
+    net = Network((X.shape[1], 1), head=head)  # and the step is the in-memory one
+    W, B = [np.full((8, 1), 0.1)], [np.full((1, 1), 0.2)]
+    J, dW, dB = data.cost_and_gradients(net, W, B)
+    J_mem, dW_mem, dB_mem = net.cost_and_gradients(W, B, X.T, y[np.newaxis, :].astype(float))
+    np.testing.assert_allclose(float(J), float(J_mem), rtol=1e-12)
+    np.testing.assert_allclose(dW[0], dW_mem[0], rtol=1e-10, atol=1e-14)
+
+
+def _requested_workers(dask_scheduler, keys):
+    return [tuple(sorted(dask_scheduler.tasks[k].worker_restrictions or ())) for k in keys]
+
+
+def test_local_workers_keep_glibc_s_own_memory_trimming(client):
+    """Dask's workers get ``MALLOC_TRIM_THRESHOLD_=65536`` by default, which makes every
+    large array of a block's step a fresh mapping from the system; vectorlearn's local cluster
+    leaves it unset."""
+    import os
+
+    assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
