@@ -66,6 +66,11 @@ BATCH_SIZES = (64, 256, 2048)
 # of three by a third: each seed runs this many rounds there (the synthetic case's fits take
 # seconds, and run once).
 SMALL_ROWS, SMALL_ROUNDS = 10_000, 5
+# Each timed fit starts after this pause, so that threads the learner before it left spinning
+# (OpenBLAS's and PyTorch's wait for more work a while before they sleep) do not slow it down:
+# without it PyTorch's fits on breast cancer at batch 256 took 1.9-2.1x as long (135-170 against
+# 73-82 ms, medians of 15), and the others' times stayed within the machine's noise.
+SETTLE_SECONDS = 0.1
 LEARNERS = ("vectorlearn", "vectorlearn on JAX", "scikit-learn float32", "PyTorch eager", "JAX jit")
 
 
@@ -392,6 +397,7 @@ def run(quick: bool = False) -> dict:
             rounds = SMALL_ROUNDS if m_train < SMALL_ROWS and not quick else 1
             for seed in [s for _ in range(rounds) for s in seeds]:  # each runs every learner
                 for learner, train_to_goal in learners.items():
+                    time.sleep(SETTLE_SECONDS)
                     start = time.perf_counter()
                     losses = train_to_goal(data, b, seed, goal, cap)
                     seconds[learner].append(time.perf_counter() - start)
@@ -435,8 +441,9 @@ def run(quick: bool = False) -> dict:
             f"hidden {HIDDEN} ReLU, Adam lr {LEARNING_RATE:g}, float32; validation loss checked "
             "once per epoch and its time included for every learner; seconds are the median over "
             f"seeds {', '.join(map(str, seeds))} (interleaved: each seed runs every learner in "
-            f"turn; on the data sets under {SMALL_ROWS:,} rows, {SMALL_ROUNDS} rounds of the "
-            "seeds), epochs are listed per seed; last column = vectorlearn's seconds / the "
+            f"turn, each fit after a {SETTLE_SECONDS:g} s pause; on the data sets under "
+            f"{SMALL_ROWS:,} rows, {SMALL_ROUNDS} rounds of the seeds), epochs are listed per "
+            "seed; last column = vectorlearn's seconds / the "
             "learner's (below 1: vectorlearn is faster). Targets, reference runs and "
             "initializations: see `benchmarks/time_to_target.py`."
         ),
