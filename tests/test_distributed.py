@@ -222,3 +222,19 @@ def test_local_workers_keep_glibc_s_own_memory_trimming(client):
     import os
 
     assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+
+
+@pytest.mark.parametrize(
+    "holders, threads, expected",
+    [
+        ([("a",)] * 8, {"a": 1, "b": 1}, ["a"] * 4 + ["b"] * 4),
+        ([("a",)] * 6, {"a": 1, "b": 2}, ["a"] * 2 + ["b"] * 4),  # in proportion to threads
+        ([("b",)] * 3 + [("a", "b")] * 3, {"a": 2, "b": 1}, ["b"] * 2 + ["a"] * 4),
+        ([(), ("gone",)], {"a": 1, "b": 1}, ["a", "b"]),  # held nowhere, or by a lost worker
+        ([("a",)] * 2, {}, [None, None]),  # no worker: the scheduler's choice
+    ],
+)
+def test_blocks_are_spread_in_proportion_to_threads(holders, threads, expected):
+    from vectorlearn.distributed import spread
+
+    assert spread(holders, threads) == expected

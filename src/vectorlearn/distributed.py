@@ -231,9 +231,7 @@ class DaskBlocks:
 
 # ---- tasks that run on the workers --------------------------------------------------------------
 def _homes(client, blocks) -> list:
-    """A worker for each of the row ``blocks`` (futures of about one size): where the block is,
-    unless that worker already has its share (blocks in proportion to its threads); else the
-    worker furthest below its share.
+    """A worker for each of the row ``blocks`` (futures of about one size), by :func:`spread`.
 
     A full-batch step takes as long as the busiest worker: with X's chunks where the user's
     ``persist`` put them (7 of 8 on one of two workers, in one run), it took 1.3-1.6x the
@@ -243,17 +241,30 @@ def _homes(client, blocks) -> list:
 
     wait(blocks)
     threads = {w: info["nthreads"] for w, info in client.scheduler_info()["workers"].items()}
+    where = client.who_has(blocks)
+    return spread([tuple(where.get(block.key, ())) for block in blocks], threads)
+
+
+def spread(holders: list, threads: dict) -> list:
+    """A worker for each block: one of those holding it (``holders``, a tuple per block), unless
+    that worker has its share already (blocks in proportion to its ``threads``); else the worker
+    furthest below its share. None for each block when there is no worker.
+
+    >>> spread([("a",)] * 6, {"a": 1, "b": 2})  # all six on a, which has a third of the threads
+    ['a', 'a', 'b', 'b', 'b', 'b']
+    >>> spread([("a",), ("b",), ("b",), ("b",)], {"a": 1, "b": 1})
+    ['a', 'b', 'b', 'a']
+    """
     total = sum(threads.values())
     if not total:  # no worker yet (an adaptive cluster at zero): the scheduler's choice
-        return [None] * len(blocks)
-    share = {w: math.ceil(len(blocks) * n / total) for w, n in threads.items()}
-    held, homes = dict.fromkeys(threads, 0), [None] * len(blocks)
-    where = client.who_has(blocks)
-    for i, block in enumerate(blocks):  # first, the blocks that may stay where they are
-        home = next((w for w in where.get(block.key, ()) if held.get(w, 0) < share.get(w, 0)), None)
+        return [None] * len(holders)
+    share = {w: math.ceil(len(holders) * n / total) for w, n in threads.items()}
+    held, homes = dict.fromkeys(threads, 0), [None] * len(holders)
+    for i, workers in enumerate(holders):  # first, the blocks that may stay where they are
+        home = next((w for w in workers if held.get(w, 0) < share.get(w, 0)), None)
         if home is not None:
             homes[i], held[home] = home, held[home] + 1
-    for i in range(len(blocks)):  # then the rest, each to the least loaded worker
+    for i in range(len(holders)):  # then the rest, each to the least loaded worker
         if homes[i] is None:
             homes[i] = min(held, key=lambda w: held[w] / threads[w])
             held[homes[i]] += 1
