@@ -229,7 +229,7 @@ class DaskBlocks:
         return W, B, total
 
 
-# ---- tasks that run on the workers --------------------------------------------------------------
+# ---- where the blocks live (on the client) ------------------------------------------------------
 def _homes(client, blocks) -> list:
     """A worker for each of the row ``blocks`` (futures of about one size), by :func:`spread`.
 
@@ -271,6 +271,7 @@ def spread(holders: list, threads: dict) -> list:
     return homes
 
 
+# ---- tasks that run on the workers --------------------------------------------------------------
 def _encode_block(X_b, y_b, w_b, *, encode, dtype, classes, class_factors):
     # (m_b, n): rows contiguous, and aligned (blocks rebuilt from the network may not be, and
     # NumPy's matrix product runs without BLAS, about 20 times slower, on unaligned memory)
