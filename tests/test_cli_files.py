@@ -21,9 +21,11 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run as run_here
 from sklearn import datasets
 
 import vectorlearn
+from vectorlearn.cli import _plain_model, _predict
 from vectorlearn.persist import FORMAT_VERSION
 from vectorlearn.tabular import ColumnRoles, feature_frame, infer_roles, read_table
 
@@ -498,6 +500,110 @@ def test_predict_ignores_an_extra_column_with_a_note(used):
         "vectorlearn: ignored column(s) the model was not trained with: scanner"
     ]
     assert list(written.columns) == ["PatientId", "diagnosis"]
+
+
+# ---- predict with NumPy alone (cli._plain_model) ------------------------------------------------
+def _gappy(run, folder) -> Path:
+    """``run``'s data with gaps in a numeric and a categorical column, and unseen categories."""
+    frame = read_table(run.csv)
+    roles = ColumnRoles.from_dict(vectorlearn.load_info(run.run / MODEL)["roles"])
+    frame.loc[::7, roles.numeric[0]] = np.nan
+    for name in roles.categorical:
+        frame[name] = frame[name].astype(object)
+        frame.loc[1::9, name] = np.nan
+        frame.loc[2::11, name] = "never seen"
+    frame.to_csv(folder / "gappy.csv", index=False)
+    return folder / "gappy.csv"
+
+
+def _both_ways(monkeypatch, *args):
+    """``vectorlearn ARGS`` in this process with the plain model, then with the Pipeline."""
+    plain = run_here(*args)
+    with monkeypatch.context() as patch:
+        patch.setattr(_predict, "plain_bundle", lambda path: None)
+        return plain, run_here(*args)
+
+
+@pytest.mark.parametrize("name", ["cancer", "iris", "wine", "diabetes", "forced"])
+def test_predict_applies_each_cli_model_with_numpy_alone_to_the_same_bits(
+    trained, name, tmp_path, monkeypatch
+):
+    file, data = trained[name].run / MODEL, _gappy(trained[name], tmp_path)
+    found = _plain_model.read(file)
+    assert found is not None  # the layout _preprocessor builds, read without scikit-learn
+    (plain, info), (model, X) = found, in_process(file, data)
+    classification = info["task"] == "classification"
+    labels, proba = plain.predict(X, proba=classification)
+    expected = model.predict(X)
+    np.testing.assert_array_equal(labels, expected)
+    assert labels.dtype == expected.dtype
+    if classification:
+        np.testing.assert_array_equal(proba, model.predict_proba(X))
+    options = ["--proba"] if classification else []
+    plain_run, pipeline_run = _both_ways(monkeypatch, "predict", file, data, *options)
+    assert plain_run == pipeline_run and plain_run[0] == 0  # the same bytes on stdout and stderr
+
+
+def test_predict_of_a_cli_model_imports_neither_scikit_learn_nor_scipy(cancer, tmp_path):
+    code = (
+        "import sys; from vectorlearn.cli import main; status = main(sys.argv[1:]); "
+        "print(status, sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    )
+    args = ["predict", cancer.run, _gappy(cancer, tmp_path), "--proba", "-o", tmp_path / "p.csv"]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.splitlines()[-1] == "0 []", result.stderr
+    model, X = in_process(cancer.run / MODEL, tmp_path / "gappy.csv")
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "p.csv")["diagnosis"], model.predict(X))
+
+
+@pytest.mark.parametrize("value", ["inf", "1e300", "-1.5e200"])
+def test_predict_leaves_values_the_plain_model_does_not_take_to_the_pipeline(
+    cancer, tmp_path, monkeypatch, value
+):
+    frame = read_table(cancer.csv)
+    frame["mean radius"] = frame["mean radius"].astype(object)
+    frame.loc[3, "mean radius"] = value  # inf: refused; beyond 1.3e154 once scaled: scaled logits
+    frame.to_csv(tmp_path / "odd.csv", index=False)
+    plain, _ = _plain_model.read(cancer.run / MODEL)
+    _, X = in_process(cancer.run / MODEL, tmp_path / "odd.csv")
+    with pytest.raises(_plain_model.Declined):
+        plain.predict(X)
+    plain_run, pipeline_run = _both_ways(monkeypatch, "predict", cancer.run, tmp_path / "odd.csv")
+    assert plain_run == pipeline_run
+    assert plain_run[0] == (2 if value == "inf" else 0)
+
+
+# Edits of a CLI model's metadata (as JSON text) that the plain model declines: each is a
+# different computation, or a file that persist.load refuses, or a step the CLI never writes.
+DECLINED_EDITS = {
+    "imputer-strategy": ('"strategy": "median"', '"strategy": "mean"'),
+    "scaler-without-mean": ('"with_mean": true', '"with_mean": false'),
+    "encoder-drop": ('"drop": null', '"drop": "first"'),
+    "remainder": ('"remainder": "drop"', '"remainder": "passthrough"'),
+    "another-scaler": (
+        '"sklearn.preprocessing.StandardScaler"',
+        '"sklearn.preprocessing.MinMaxScaler"',
+    ),
+    "untrusted-step": ('"verbose": false', '"verbose": {"estimator": "os.system", "state": {}}'),
+    "a-step-as-a-value": ('"n_jobs": null', '"n_jobs": {"estimator": "sklearn.impute.X"}'),
+    "sparse": ('"sparse_output_": false', '"sparse_output_": true'),
+    "unknown-attribute": ('"copy": true', '"copy": true, "memory_hog": 1'),
+}
+
+
+@pytest.mark.parametrize("edit", list(DECLINED_EDITS))
+def test_the_plain_model_declines_any_other_layout(cancer, tmp_path, edit):
+    from vectorlearn._archive import read_archive, write_archive
+
+    meta, arrays = read_archive(cancer.run / MODEL, "vectorlearn-model", FORMAT_VERSION, "model")
+    old, new = DECLINED_EDITS[edit]
+    text = json.dumps(meta)
+    assert old in text
+    write_archive(tmp_path / MODEL, json.loads(text.replace(old, new)), arrays)
+    assert _plain_model.read(cancer.run / MODEL) is not None
+    assert _plain_model.read(tmp_path / MODEL) is None
 
 
 def test_evaluate_scores_a_labelled_file(cancer, used):

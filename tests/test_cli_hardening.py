@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from cli_helpers import refused, run
 
-import vectorlearn
+import vectorlearn.persist
 from vectorlearn._files import atomic_write
-from vectorlearn.cli import _models
+from vectorlearn.cli import _plain_model
 from vectorlearn.cli._progress import Progress
 from vectorlearn.tabular import read_table
 
@@ -436,7 +436,8 @@ def test_whatever_loading_a_model_raises_is_one_line(monkeypatch, model_run, tmp
     def load(path):
         raise error
 
-    monkeypatch.setattr(_models, "load", load)
+    monkeypatch.setattr(vectorlearn.persist, "load", load)
+    monkeypatch.setattr(_plain_model, "read", load)  # predict's reader declines, then load raises
     run_folder, data_file = model_run
     for args in (
         ["summary", run_folder],

@@ -21,7 +21,7 @@ from cli_helpers import run
 import vectorlearn
 from vectorlearn import _sklearn_state
 from vectorlearn._columns import PROSE_MIN_WORDS, is_prose, words_per_value
-from vectorlearn.cli import _fit, _train
+from vectorlearn.cli import _fit, _plain_model, _train
 from vectorlearn.tabular import ColumnRoles, feature_frame, infer_roles, read_table
 
 GOOD = "quick friendly helpful staff smiled warm tasty fresh clean bright calm lovely".split()
@@ -139,6 +139,7 @@ def test_predict_reads_a_new_file_with_unseen_words_and_gaps(trained, tmp_path):
     new.loc[1, "review"] = np.nan
     new.to_csv(tmp_path / "new.csv", index=False)
     out, _ = succeeded(run("predict", run_folder, tmp_path / "new.csv", "--proba"))
+    assert _plain_model.read(run_folder / "model.npz") is None  # TF-IDF: scikit-learn applies it
     predicted = pd.read_csv(io.StringIO(out))
     model = vectorlearn.load(run_folder / "model.npz")
     roles = ColumnRoles.from_dict(vectorlearn.load_info(run_folder / "model.npz")["roles"])

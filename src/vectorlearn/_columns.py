@@ -9,7 +9,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 MAX_NUMERIC_CATEGORIES = 10  # whole-number columns with this many values or fewer are categories
 MAX_CLASSES = 20  # whole-number targets with this many values or fewer are class labels
@@ -136,28 +135,9 @@ def is_prose(column: pd.Series) -> bool:
     return mean >= PROSE_MIN_WORDS and vocabulary >= PROSE_MIN_VOCABULARY
 
 
-def text_vectorizer(n_rows: int) -> TfidfVectorizer:
-    """The vectorizer of a text column fitted on ``n_rows`` rows (see ``TFIDF``)."""
-    return TfidfVectorizer(**TFIDF, min_df=2 if n_rows >= MIN_ROWS_FOR_RATIOS else 1)
-
-
 def text_values(column: pd.Series) -> pd.Series:
     """A text column as the vectorizer reads it: each value as text, gaps as ``""``."""
     return column.map(category_text).fillna("").astype(object)
-
-
-def refuse_wordless(name: str, values: pd.Series) -> None:
-    """A ``ValueError`` naming text column ``name`` when its vectorizer would find no term in
-    ``values`` (from :func:`text_values`): no word, or none in 2 rows."""
-    vectorizer = text_vectorizer(len(values))
-    try:
-        vectorizer.fit(values)
-    except ValueError:
-        rows = f"in {vectorizer.min_df} or more rows" if vectorizer.min_df > 1 else "at all"
-        raise ValueError(
-            f"text column {name!r} has no word (2 or more letters or digits) that appears {rows}, "
-            f"so it gives no features; drop it (--drop {name})"
-        ) from None
 
 
 def is_categorical(column: pd.Series) -> bool:

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# The model file's format: persist writes it, persist and the command line's plain reader read it.
+FORMAT = "vectorlearn-model"
+FORMAT_VERSION = 3  # 3: a target transform; 2: preprocessing as plain state; 1: skops
+TARGET_FORMAT_VERSION = 3  # files without a target transform are still written as format 2
+
 _COMMON = {"n_features_in_", "feature_names_in_", "n_iter_", "loss_curve_"}
 _VALIDATION = {"validation_loss_curve_", "validation_scores_"}
 # Fitted attributes each class may carry; anything else in a file is refused.
@@ -110,6 +115,20 @@ def attribute_values(name: str, attributes: dict, source: dict, path) -> dict:
     return values
 
 
+def preprocessing_arrays(node) -> set[str]:
+    """The array keys a preprocessing node refers to, found without recursion."""
+    found, stack = set(), [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("array"), str):
+                found.add(item["array"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def referenced_arrays(attributes: dict) -> set[str]:
     """The archive entries the attributes refer to (after :func:`attribute_values`)."""
     keys = set()
@@ -119,10 +138,11 @@ def referenced_arrays(attributes: dict) -> set[str]:
     return keys
 
 
-def check_consistent(model, v: dict, path) -> None:
+def check_consistent(model, v: dict, path, name: str | None = None) -> None:
     """Shapes and dtypes (of arrays or of their specs) agree with each other and with the
-    parameters of ``model``; raise ``ValueError`` with the first disagreement."""
-    name = type(model).__name__
+    parameters of ``model`` (an estimator of class ``name``, by default its own class's);
+    raise ``ValueError`` with the first disagreement."""
+    name = name or type(model).__name__
     missing = sorted(REQUIRED[name] - v.keys())
     if missing:
         raise ValueError(f"{path}: the fitted attributes {', '.join(missing)} are missing")

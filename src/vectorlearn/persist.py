@@ -31,9 +31,8 @@ from .core.backend import to_numpy
 from .estimators import LogisticRegression, MLPClassifier, MLPRegressor
 from .estimators._base import validate_params
 
-FORMAT = "vectorlearn-model"
-FORMAT_VERSION = 3  # 3: a target transform; 2: preprocessing as plain state; 1: skops
-TARGET_FORMAT_VERSION = 3  # files without a target transform are still written as format 2
+FORMAT, FORMAT_VERSION = _fitted_checks.FORMAT, _fitted_checks.FORMAT_VERSION
+TARGET_FORMAT_VERSION = _fitted_checks.TARGET_FORMAT_VERSION
 # Parameters newer than format 2, left out of a file where they have this value (the
 # behaviour an older vectorlearn has), so that it still loads the file; otherwise the file is
 # of format 3, which a format-2 reader refuses rather than predict in the wrong units.
@@ -270,27 +269,13 @@ def _check_layout(meta, specs, path) -> dict:
     _fitted_checks.check_consistent(model, shapes, path)
     referenced = _fitted_checks.referenced_arrays(attributes)
     if pipeline is not None:
-        referenced |= _preprocessing_arrays(pipeline.get("preprocessing"))
+        referenced |= _fitted_checks.preprocessing_arrays(pipeline.get("preprocessing"))
     if "target_transform" in meta:
         if name != "MLPRegressor" or meta["format_version"] < TARGET_FORMAT_VERSION:
             raise ValueError(f"{path}: only an MLPRegressor of format 3 has a target transform")
-        referenced |= _preprocessing_arrays(meta["target_transform"])
+        referenced |= _fitted_checks.preprocessing_arrays(meta["target_transform"])
     regular_entries(specs, referenced, path)
     return {"model": model, "attributes": attributes}
-
-
-def _preprocessing_arrays(node) -> set[str]:
-    """The array keys a preprocessing node refers to, found without recursion."""
-    found, stack = set(), [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("array"), str):
-                found.add(item["array"])
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 def _build(layout, arrays, path):

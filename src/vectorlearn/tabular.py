@@ -1,5 +1,6 @@
-"""Tables in, matrices out: read a CSV or Parquet file, infer each column's role, and build the
-scikit-learn preprocessing (a ``ColumnTransformer``) that turns rows into the feature matrix.
+"""Tables in, matrices out: read a CSV or Parquet file and infer each column's role, from which
+``_preprocessor`` builds the scikit-learn preprocessing (a ``ColumnTransformer``) that turns
+rows into the feature matrix. This module imports no scikit-learn.
 
 Roles, in the order they are decided (each decision is a note; the user's lists override it):
 
@@ -24,22 +25,15 @@ from __future__ import annotations
 import csv
 import os
 import re
-import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ._columns import (
     DATE_PARTS,
     MAX_CLASSES,
     MAX_NUMERIC_CATEGORIES,
-    MIN_ROWS_FOR_RATIOS,
     category_text,
     date_parts,
     group_id_repeats,
@@ -49,9 +43,7 @@ from ._columns import (
     is_id_like,
     is_prose,
     part_name,
-    refuse_wordless,
     text_values,
-    text_vectorizer,
     whole_numbers,
     words_per_value,
 )
@@ -292,75 +284,6 @@ def _first_non_number(column: pd.Series):
         except (TypeError, ValueError):
             return value
     return None
-
-
-def make_preprocessor(roles: ColumnRoles, n_rows: int | None = None) -> ColumnTransformer:
-    """The ``ColumnTransformer`` for ``roles``: numbers imputed and scaled, categories one-hot,
-    each text column (a name, so its vectorizer reads 1-D text) TF-IDF for ``n_rows`` rows (None:
-    many). With text, its output is a sparse CSR matrix, whatever the density."""
-    parts = []
-    numeric, categorical = roles.parts("numeric"), roles.parts("categorical")
-    if numeric:
-        parts.append(
-            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)
-        )
-    if categorical:
-        parts.append(
-            (
-                "categorical",
-                make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
-                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                ),
-                categorical,
-            )
-        )
-    n_rows = MIN_ROWS_FOR_RATIOS if n_rows is None else n_rows
-    parts += [(f"text{k}", text_vectorizer(n_rows), name) for k, name in enumerate(roles.text)]
-    return ColumnTransformer(parts, sparse_threshold=1.0 if roles.text else 0.3)
-
-
-def text_terms(roles: ColumnRoles, preprocessor: ColumnTransformer) -> dict[str, int]:
-    """How many terms the fitted vectorizer of each text column kept."""
-    fitted = preprocessor.named_transformers_
-    return {name: len(fitted[f"text{k}"].vocabulary_) for k, name in enumerate(roles.text)}
-
-
-def fit_preprocessor(roles: ColumnRoles, features: pd.DataFrame) -> ColumnTransformer:
-    """:func:`make_preprocessor` fitted on ``features`` (from :func:`feature_frame`).
-
-    Raises ``ValueError`` naming each numeric column that standardization cannot handle: one
-    with infinite values, or with values so large (beyond about 1e154) that their squares
-    overflow and the column's variance is not a number.
-    """
-    for name in roles.numeric:
-        values = features[name].to_numpy(dtype=float)
-        if np.isinf(values).any():
-            raise ValueError(
-                f"column {name!r} holds infinite values (such as {values[np.isinf(values)][0]}); "
-                "replace them with numbers, or leave the cells empty to have them filled with the "
-                "median"
-            )
-    preprocessor = make_preprocessor(roles, len(features))
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            preprocessor.fit(features)
-        except ValueError:
-            for name in roles.text:  # the vectorizer's "empty vocabulary", in the CLI's words
-                refuse_wordless(name, features[name])
-            raise
-    if roles.parts("numeric"):
-        scaler = preprocessor.named_transformers_["numeric"][-1]
-        bad = ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_) & np.isfinite(scaler.scale_))
-        for name in [name for name, wrong in zip(roles.parts("numeric"), bad) if wrong]:
-            largest = np.nanmax(np.abs(features[name].to_numpy(dtype=float)))
-            raise ValueError(
-                f"column {name!r} holds values too large to standardize (up to {largest:.3g}): "
-                "their squares overflow, so its variance is not a number; rescale the column "
-                f"(e.g. divide it by {10 ** round(np.log10(largest) / 2):.0e}) or drop it"
-            )
-    return preprocessor
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV-injection characters

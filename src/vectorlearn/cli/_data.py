@@ -10,14 +10,8 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import data as builtin
-from ..tabular import (
-    feature_frame,
-    fit_preprocessor,
-    infer_roles,
-    infer_task,
-    read_table,
-    text_terms,
-)
+from .._preprocessor import fit_preprocessor, text_terms
+from ..tabular import feature_frame, infer_roles, infer_task, read_table
 from ._fit import target_scaler
 from ._options import detect_text, make_model
 from ._progress import note

@@ -26,8 +26,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .._preprocessor import fit_preprocessor
 from ..estimators._base import TrainingInterrupted
-from ..tabular import fit_preprocessor
 from ._progress import Progress, note
 
 

@@ -64,12 +64,14 @@ def _run(args) -> int:
 
         result = run_train(args)
         print(json.dumps(result) if args.json else report.results_table(result))
-    elif args.command in ("predict", "evaluate", "summary"):
+    elif args.command == "predict":
+        from ._predict import run_predict  # imports no scikit-learn for the CLI's own models
+
+        run_predict(args)
+    elif args.command in ("evaluate", "summary"):
         from . import _models
 
-        if args.command == "predict":
-            _models.run_predict(args)
-        elif args.command == "evaluate":
+        if args.command == "evaluate":
             from .. import report  # scikit-learn's metrics, which predict does without
 
             result = _models.run_evaluate(args)

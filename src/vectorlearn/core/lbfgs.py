@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.optimize
 
 from .backend import like, to_numpy
 from .stability import penalty_overflow
@@ -101,6 +100,8 @@ def train_lbfgs(network, W, B, X, Y=None, *, config=None, hooks=None):
         if hooks.should_stop is not None and hooks.should_stop():
             history.interrupted = True
             raise StopIteration  # SciPy returns this iteration's weights
+
+    import scipy.optimize  # here, not at import: the core loads in predict, which needs no SciPy
 
     start = W + B if network.fit_intercept else W
     theta0 = np.concatenate([to_numpy(p).astype(np.float64).ravel() for p in start])
