@@ -34,11 +34,10 @@ from .. import _fitted_checks
 from .._archive import read_archive, regular_entries
 from .._fitted_checks import FORMAT, FORMAT_VERSION
 from .._sklearn_state import TARGET_TRANSFORM
+from ..core.activations import ALIASES
 from ..core.backend import namespace
 from ..core.heads import HEADS
 from ..core.network import Network
-
-ACTIVATIONS = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid (as the estimators)
 
 
 class Declined(Exception):
@@ -307,10 +306,9 @@ def _check_layout(meta, specs, path) -> None:
 def _fitted(estimator: dict, values: dict) -> SimpleNamespace:
     """What ``_fitted_checks`` reads of an estimator, from the stored fields ``values``: the
     hidden sizes as the weights give them, the loss and the target's standardization."""
-    params = estimator.get("params", {})
-    weights = values.get("coefs_", [])
-    standardize = params.get("standardize_target", False)
-    if not (isinstance(params, dict) and isinstance(standardize, bool)):
+    params, weights = estimator.get("params", {}), values.get("coefs_", [])
+    standardize = isinstance(params, dict) and params.get("standardize_target", False)
+    if not isinstance(params, dict) or not isinstance(standardize, bool):
         raise Declined("params")
     return SimpleNamespace(
         **values,
@@ -332,7 +330,7 @@ def _model(meta, arrays, path) -> PlainModel:
     else:
         if values.get("_is_multilabel_target", False):
             raise Declined("multilabel")
-        activation = ACTIVATIONS.get(params.get("activation"), params.get("activation"))
+        activation = ALIASES.get(params.get("activation"), params.get("activation"))
         sizes = (values["coefs_"][0].shape[0], *(w.shape[1] for w in values["coefs_"]))
         network = Network(sizes, activation, values["out_activation_"])
         W, B = values["coefs_"], [b.reshape(-1, 1) for b in values["intercepts_"]]

@@ -80,6 +80,8 @@ class Activation(NamedTuple):
     backward_in_place: Callable | None = None  # (dA, K, scratch) -> dK, written into dA
 
 
+# scikit-learn's names for the activations named otherwise here (MLP's ``activation="logistic"``)
+ALIASES = {"logistic": "sigmoid"}
 ACTIVATIONS: dict[str, Activation] = {
     "relu": Activation(_relu, _relu_backward, _relu_in_place, _relu_backward_in_place),
     "leaky_relu": Activation(_leaky_relu, _leaky_relu_backward),

@@ -18,6 +18,7 @@ from sklearn.base import RegressorMixin
 from sklearn.model_selection import train_test_split
 
 from .. import _params as p
+from ..core.activations import ALIASES
 from ..core.backend import device, move, namespace, numpy_dtype
 from ..core.network import Network
 from ..core.optimizers import Adam, GradientDescent, Momentum
@@ -25,7 +26,6 @@ from ..core.schedules import make_schedule, make_sgd_schedule
 from ..core.training import TrainConfig, TrainingDiverged
 from ._base import NetworkEstimator
 
-ACTIVATION_ALIASES = {"logistic": "sigmoid"}  # scikit-learn's name for the sigmoid
 MAX_PARAMETERS = 2**31  # the most weights and intercepts a network may have (see _check_size)
 STATE_COPIES = {"adam": 4, "momentum": 3, "sgd": 3}  # arrays: W, dW and the state; else 2
 ITERATION = "Iteration {epoch}, loss = {cost:.8f}"  # scikit-learn's verbose line
@@ -200,7 +200,7 @@ class BaseMLP(NetworkEstimator):
         return network.init_params(rng, xp, X.dtype, dev)
 
     def _activation(self) -> str:
-        return ACTIVATION_ALIASES.get(self.activation, self.activation)
+        return ALIASES.get(self.activation, self.activation)
 
     def _validation_split(self, y, rng):
         m = y.shape[0]
