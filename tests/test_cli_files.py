@@ -575,35 +575,197 @@ def test_predict_leaves_values_the_plain_model_does_not_take_to_the_pipeline(
     assert plain_run[0] == (2 if value == "inf" else 0)
 
 
-# Edits of a CLI model's metadata (as JSON text) that the plain model declines: each is a
-# different computation, or a file that persist.load refuses, or a step the CLI never writes.
+def _text(old, new):
+    """An edit of the metadata's JSON text."""
+
+    def edit(meta):
+        text = json.dumps(meta)
+        assert old in text
+        return json.loads(text.replace(old, new))
+
+    return edit
+
+
+def _columns_state(meta) -> dict:
+    """The ColumnTransformer's stored attributes."""
+    return meta["pipeline"]["preprocessing"]["state"]["steps"]["list"][0]["tuple"][1]["state"]
+
+
+def _encoder_state(meta) -> dict:
+    transformers = _columns_state(meta)["transformers_"]["list"]
+    part = next(t["tuple"][1] for t in transformers if t["tuple"][0] == "categorical")
+    return part["state"]["steps"]["list"][1]["tuple"][1]["state"]
+
+
+def _edit(change):
+    """An edit made in place on the metadata."""
+
+    def edit(meta):
+        change(meta)
+        return meta
+
+    return edit
+
+
+# Edits of a CLI model's metadata that the plain model declines: each is a file that
+# persist.load refuses, or one that scikit-learn computes with otherwise than the plain model
+# would (its internal attributes disagreeing with the public ones), or a step the CLI never
+# writes. (run, edit) pairs.
 DECLINED_EDITS = {
-    "imputer-strategy": ('"strategy": "median"', '"strategy": "mean"'),
-    "scaler-without-mean": ('"with_mean": true', '"with_mean": false'),
-    "encoder-drop": ('"drop": null', '"drop": "first"'),
-    "remainder": ('"remainder": "drop"', '"remainder": "passthrough"'),
-    "another-scaler": (
-        '"sklearn.preprocessing.StandardScaler"',
-        '"sklearn.preprocessing.MinMaxScaler"',
+    "imputer-strategy": ("cancer", _text('"strategy": "median"', '"strategy": "mean"')),
+    "unfitted-imputer-strategy": (
+        "cancer",
+        _text(
+            '"strategy": "median", "fill_value": null, "copy": true}',
+            '"strategy": "bogus", "fill_value": null, "copy": true}',
+        ),
     ),
-    "untrusted-step": ('"verbose": false', '"verbose": {"estimator": "os.system", "state": {}}'),
-    "a-step-as-a-value": ('"n_jobs": null', '"n_jobs": {"estimator": "sklearn.impute.X"}'),
-    "sparse": ('"sparse_output_": false', '"sparse_output_": true'),
-    "unknown-attribute": ('"copy": true', '"copy": true, "memory_hog": 1'),
+    "scaler-without-mean": ("cancer", _text('"with_mean": true', '"with_mean": false')),
+    "encoder-drop": ("cancer", _text('"drop": null', '"drop": "first"')),
+    "remainder": ("cancer", _text('"remainder": "drop"', '"remainder": "passthrough"')),
+    "another-scaler": (
+        "cancer",
+        _text("preprocessing.StandardScaler", "preprocessing.MinMaxScaler"),
+    ),
+    "untrusted-step": (
+        "cancer",
+        _text('"verbose": false', '"verbose": {"estimator": "os.system"}'),
+    ),
+    "a-step-as-a-value": (
+        "cancer",
+        _text('"n_jobs": null', '"n_jobs": {"estimator": "sklearn.X"}'),
+    ),
+    "sparse": ("cancer", _text('"sparse_output_": false', '"sparse_output_": true')),
+    "unknown-attribute": ("cancer", _text('"copy": true', '"copy": true, "memory_hog": 1')),
+    "malformed-fitted-value": ("cancer", _text('{"dtype": "float64"}', '{"dtype": "complex128"}')),
+    "missing-parameter": ("cancer", _edit(lambda meta: _columns_state(meta).pop("n_jobs"))),
+    "columns-by-index": (
+        "cancer",
+        _edit(
+            lambda m: _columns_state(m)["_transformer_to_input_indices"]["dict"][0][1][
+                "list"
+            ].reverse()
+        ),
+    ),
+    "one-hot-widths": (
+        "cancer",
+        _edit(lambda m: _encoder_state(m)["_n_features_outs"]["list"].reverse()),
+    ),
+    "final-step": ("cancer", _edit(lambda meta: meta["pipeline"].update(final_step=3))),
+    "target-transform-of-a-classifier": (
+        "cancer",
+        _edit(lambda meta: meta.update(target_transform={"estimator": "x", "state": {}})),
+    ),
+    "unknown-parameter": (
+        "cancer",
+        _edit(lambda meta: meta["estimator"]["params"].update(bogus=1)),
+    ),
+    "parameter-out-of-range": (
+        "cancer",
+        _edit(lambda meta: meta["estimator"]["params"].update(C=-1.0)),
+    ),
+    "hidden-sizes": (
+        "iris",
+        _edit(
+            lambda meta: meta["estimator"]["params"].update(hidden_layer_sizes={"tuple": [8, 5]})
+        ),
+    ),
+    "no-target-transform-scaler": (
+        "diabetes",
+        _edit(lambda meta: meta["target_transform"]["state"].pop("transformer")),
+    ),
 }
 
 
 @pytest.mark.parametrize("edit", list(DECLINED_EDITS))
-def test_the_plain_model_declines_any_other_layout(cancer, tmp_path, edit):
+def test_the_plain_model_declines_any_other_file_and_the_pipeline_takes_it(
+    trained, tmp_path, monkeypatch, edit
+):
     from vectorlearn._archive import read_archive, write_archive
 
-    meta, arrays = read_archive(cancer.run / MODEL, "vectorlearn-model", FORMAT_VERSION, "model")
-    old, new = DECLINED_EDITS[edit]
-    text = json.dumps(meta)
-    assert old in text
-    write_archive(tmp_path / MODEL, json.loads(text.replace(old, new)), arrays)
-    assert _plain_model.read(cancer.run / MODEL) is not None
+    name, change = DECLINED_EDITS[edit]
+    file = trained[name].run / MODEL
+    meta, arrays = read_archive(file, "vectorlearn-model", FORMAT_VERSION, "model")
+    write_archive(tmp_path / MODEL, change(meta), arrays)
+    assert _plain_model.read(file) is not None
     assert _plain_model.read(tmp_path / MODEL) is None
+    plain_run, pipeline_run = _both_ways(
+        monkeypatch, "predict", tmp_path / MODEL, trained[name].csv
+    )
+    assert plain_run == pipeline_run  # the loader's refusal, or the Pipeline's predictions
+
+
+def _states(meta) -> list[dict]:
+    """Every stored step's attributes, the estimator's parameters and its attributes, in a
+    fixed order."""
+    found, stack = [meta["estimator"]["params"], meta["estimator"]["attributes"]], [meta]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "estimator" in item and isinstance(item.get("state"), dict):
+                found.append(item["state"])
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return found
+
+
+GONE = object()
+
+
+@pytest.mark.parametrize("name", ["cancer", "diabetes"])
+def test_the_plain_model_reads_a_file_only_as_the_pipeline_does(trained, tmp_path, name):
+    """Each stored attribute of each step, and each of the estimator's parameters and fitted
+    attributes, removed or replaced in turn: where the plain model still reads the file,
+    ``vectorlearn.load`` reads it too, without a warning, and predicts the same bits."""
+    import copy
+    import warnings
+
+    from vectorlearn._archive import read_archive, write_archive
+
+    file, data = trained[name].run / MODEL, _gappy(trained[name], tmp_path)
+    meta, arrays = read_archive(file, "vectorlearn-model", FORMAT_VERSION, "model")
+    roles = ColumnRoles.from_dict(meta["info"]["roles"])
+    X = feature_frame(read_table(data), roles)
+    proba = meta["info"]["task"] == "classification"
+    edited, read, wrong = tmp_path / MODEL, 0, []
+    for index, state in enumerate(_states(meta)):
+        for key in list(state):
+            for value in (GONE, None, 0, "x", {"dtype": "int64"}, {"list": []}):
+                changed = copy.deepcopy(meta)
+                target = _states(changed)[index]
+                target.pop(key) if value is GONE else target.update({key: value})
+                write_archive(edited, changed, arrays)
+                found = _plain_model.read(edited)
+                if found is None:
+                    continue
+                read += 1
+                labels, probabilities = found[0].predict(X, proba)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("error")
+                        model = vectorlearn.load(edited)
+                        same = np.array_equal(labels, model.predict(X)) and (
+                            not proba or np.array_equal(probabilities, model.predict_proba(X))
+                        )
+                except Exception as error:  # the plain model read what the Pipeline cannot take
+                    same = f"{type(error).__name__}: {error}"[:120]
+                if same is not True:
+                    wrong.append((index, key, "removed" if value is GONE else value, same))
+    assert not wrong, wrong
+    assert read > 10  # edits that change nothing (an unused value's spelling) still read
+
+
+def test_the_plain_model_checks_the_estimators_own_parameter_tables():
+    from vectorlearn import _params
+
+    for cls in (
+        vectorlearn.LogisticRegression,
+        vectorlearn.MLPClassifier,
+        vectorlearn.MLPRegressor,
+    ):
+        assert _params.CONSTRAINTS[cls.__name__] is cls._parameter_constraints
+        assert set(cls._parameter_constraints) == set(cls._get_param_names())
 
 
 def test_evaluate_scores_a_labelled_file(cancer, used):

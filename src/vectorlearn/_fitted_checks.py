@@ -1,4 +1,6 @@
-"""A loaded model checked as a whole: every fitted attribute agrees with every other.
+"""A model file checked as a whole: its format, the layout of its metadata, and every fitted
+attribute against every other; ``persist.load`` and the command line's plain reader
+(``cli._plain_model``) both run these checks.
 
 A model file could pair a binary ``classes_`` with a softmax head, or ``hidden_layer_sizes`` with
 weights of other sizes, and each field alone would look fine; predictions would then be silently
@@ -15,6 +17,10 @@ import numpy as np
 FORMAT = "vectorlearn-model"
 FORMAT_VERSION = 3  # 3: a target transform; 2: preprocessing as plain state; 1: skops
 TARGET_FORMAT_VERSION = 3  # files without a target transform are still written as format 2
+# Parameters newer than format 2, left out of a file where they have this value (the
+# behaviour an older vectorlearn has), so that it still loads the file; otherwise the file is
+# of format 3, which a format-2 reader refuses rather than predict in the wrong units.
+NEWER_PARAMETERS = {"standardize_target": False}
 
 _COMMON = {"n_features_in_", "feature_names_in_", "n_iter_", "loss_curve_"}
 _VALIDATION = {"validation_loss_curve_", "validation_scores_"}
@@ -43,10 +49,80 @@ _NETWORK = {"coefs_", "intercepts_", "n_features_in_", "n_outputs_", "out_activa
 REQUIRED = {
     "LogisticRegression": {"coef_", "intercept_", "classes_", "n_features_in_"},
     "MLPClassifier": _NETWORK | {"classes_"},
-    "MLPRegressor": _NETWORK,
+    "MLPRegressor": _NETWORK | {"_y_ndim"},  # whether predict gives (m,) or (m, k)
 }
 
 
+# ---- the metadata, before any array is read -------------------------------------------------
+def check_info(meta) -> None:
+    if not isinstance(meta.get("info", {}), dict) or not isinstance(meta.get("estimator"), dict):
+        raise ValueError("malformed metadata: 'info' and 'estimator' must be JSON objects")
+
+
+def check_metadata(meta, path) -> tuple[str, dict, dict]:
+    """The estimator's class name, its tagged parameters and its attributes' entries, once the
+    metadata's layout is checked: what ``persist.load`` and the command line's plain reader
+    (``cli._plain_model``) both refuse before reading any array."""
+    try:
+        check_info(meta)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
+    pipeline = meta.get("pipeline")
+    if pipeline is not None:
+        if meta["format_version"] < 2:
+            raise ValueError(
+                f"{path} stores its preprocessing with skops (model format 1), which this "
+                "vectorlearn no longer loads, because such files can name functions to run; "
+                "train the model again to get a file in the current format"
+            )
+        if not isinstance(pipeline, dict) or not isinstance(pipeline.get("final_step"), str):
+            raise ValueError(f"{path}: malformed pipeline metadata")
+    description = meta["estimator"]
+    name = description.get("class")
+    if name not in ATTRIBUTES:
+        raise ValueError(
+            f"{path}: the model class {str(name)[:80]!r} is not one of vectorlearn's "
+            f"({', '.join(sorted(ATTRIBUTES))}); refusing to load it."
+        )
+    params, attributes = description.get("params", {}), description.get("attributes", {})
+    if not isinstance(params, dict) or not isinstance(attributes, dict):
+        raise ValueError(f"{path}: malformed metadata: params and attributes must be JSON objects")
+    if "target_transform" in meta:
+        if name != "MLPRegressor" or meta["format_version"] < TARGET_FORMAT_VERSION:
+            raise ValueError(f"{path}: only an MLPRegressor of format 3 has a target transform")
+    return name, params, attributes
+
+
+def entries(meta) -> set[str]:
+    """The archive entries that checked metadata refers to: the fitted attributes' arrays, the
+    preprocessing's and the target transform's."""
+    pipeline = meta.get("pipeline") or {}
+    found = referenced_arrays(meta["estimator"].get("attributes", {}))
+    found |= preprocessing_arrays(pipeline.get("preprocessing"))
+    return found | preprocessing_arrays(meta.get("target_transform"))
+
+
+def untagged(value):
+    """A hyper-parameter as ``persist.save`` stored it in JSON, with its tuples and dicts."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            raise ValueError("a tagged value has exactly one tag")
+        ((tag, items),) = value.items()
+        if not isinstance(items, list):
+            raise ValueError(f"malformed {tag!r} value")
+        if tag == "tuple":
+            return tuple(untagged(v) for v in items)
+        if tag == "list":
+            return [untagged(v) for v in items]
+        if tag == "dict" and all(isinstance(p, list) and len(p) == 2 for p in items):
+            return {untagged(k): untagged(v) for k, v in items}
+        raise ValueError(f"unknown tag {tag!r}")
+    if isinstance(value, list):
+        raise ValueError("a list parameter must be tagged")
+    return value
+
+
+# ---- the fitted attributes ---------------------------------------------------------------------
 def _is_count(v):
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 

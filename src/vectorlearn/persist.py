@@ -33,10 +33,7 @@ from .estimators._base import validate_params
 
 FORMAT, FORMAT_VERSION = _fitted_checks.FORMAT, _fitted_checks.FORMAT_VERSION
 TARGET_FORMAT_VERSION = _fitted_checks.TARGET_FORMAT_VERSION
-# Parameters newer than format 2, left out of a file where they have this value (the
-# behaviour an older vectorlearn has), so that it still loads the file; otherwise the file is
-# of format 3, which a format-2 reader refuses rather than predict in the wrong units.
-NEWER_PARAMETERS = {"standardize_target": False}
+NEWER_PARAMETERS = _fitted_checks.NEWER_PARAMETERS
 ESTIMATORS = {cls.__name__: cls for cls in (LogisticRegression, MLPClassifier, MLPRegressor)}
 ATTRIBUTES = _fitted_checks.ATTRIBUTES
 
@@ -164,25 +161,6 @@ def _tagged(value, name):
     )
 
 
-def _untagged(value):
-    if isinstance(value, dict):
-        if len(value) != 1:
-            raise ValueError("a tagged value has exactly one tag")
-        ((tag, items),) = value.items()
-        if not isinstance(items, list):
-            raise ValueError(f"malformed {tag!r} value")
-        if tag == "tuple":
-            return tuple(_untagged(v) for v in items)
-        if tag == "list":
-            return [_untagged(v) for v in items]
-        if tag == "dict" and all(isinstance(p, list) and len(p) == 2 for p in items):
-            return {_untagged(k): _untagged(v) for k, v in items}
-        raise ValueError(f"unknown tag {tag!r}")
-    if isinstance(value, list):
-        raise ValueError("a list parameter must be tagged")
-    return value
-
-
 # ---- load ---------------------------------------------------------------------------------------
 def load(path, *, max_bytes: int = DEFAULT_MAX_BYTES):
     """Read a model written by :func:`save`; raise ``ValueError`` for anything else.
@@ -229,52 +207,21 @@ def load_info(path) -> dict:
 
 
 def _check_meta(meta, specs=None) -> None:
-    if not isinstance(meta.get("info", {}), dict) or not isinstance(meta.get("estimator"), dict):
-        raise ValueError("malformed metadata: 'info' and 'estimator' must be JSON objects")
+    _fitted_checks.check_info(meta)
 
 
 def _check_layout(meta, specs, path) -> dict:
     """Everything that can be checked before the arrays are read: the metadata's types, the
     parameters, and every array's shape and dtype against the model they describe."""
+    name, params, attributes = _fitted_checks.check_metadata(meta, path)
     try:
-        _check_meta(meta)
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
-    pipeline = meta.get("pipeline")
-    if pipeline is not None:
-        if meta["format_version"] < 2:
-            raise ValueError(
-                f"{path} stores its preprocessing with skops (model format 1), which this "
-                "vectorlearn no longer loads, because such files can name functions to run; "
-                "train the model again to get a file in the current format"
-            )
-        if not isinstance(pipeline, dict) or not isinstance(pipeline.get("final_step"), str):
-            raise ValueError(f"{path}: malformed pipeline metadata")
-    description = meta["estimator"]
-    name = description.get("class")
-    if name not in ESTIMATORS:
-        raise ValueError(
-            f"{path}: the model class {str(name)[:80]!r} is not one of vectorlearn's "
-            f"({', '.join(sorted(ESTIMATORS))}); refusing to load it."
-        )
-    params, attributes = description.get("params", {}), description.get("attributes", {})
-    if not isinstance(params, dict) or not isinstance(attributes, dict):
-        raise ValueError(f"{path}: malformed metadata: params and attributes must be JSON objects")
-    try:
-        model = ESTIMATORS[name](**{k: _untagged(v) for k, v in params.items()})
+        model = ESTIMATORS[name](**{k: _fitted_checks.untagged(v) for k, v in params.items()})
         validate_params(model)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: invalid parameters for {name}: {error}") from None
     shapes = _fitted_checks.attribute_values(name, attributes, specs, path)
     _fitted_checks.check_consistent(model, shapes, path)
-    referenced = _fitted_checks.referenced_arrays(attributes)
-    if pipeline is not None:
-        referenced |= _fitted_checks.preprocessing_arrays(pipeline.get("preprocessing"))
-    if "target_transform" in meta:
-        if name != "MLPRegressor" or meta["format_version"] < TARGET_FORMAT_VERSION:
-            raise ValueError(f"{path}: only an MLPRegressor of format 3 has a target transform")
-        referenced |= _fitted_checks.preprocessing_arrays(meta["target_transform"])
-    regular_entries(specs, referenced, path)
+    regular_entries(specs, _fitted_checks.entries(meta), path)
     return {"model": model, "attributes": attributes}
 
 

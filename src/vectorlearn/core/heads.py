@@ -152,6 +152,18 @@ def scaled_output(head: str, s, K, xp):
     return HEADS[head].output(s * K, xp)  # s K may overflow to +-inf
 
 
+def class_probabilities(H, xp):
+    """A classifier's probability of each class (m, c), from its outputs ``H`` (m, n_L): one
+    sigmoid output is the second of two classes, ``[1 - H, H]``; otherwise one per class."""
+    return xp.concat([1 - H, H], axis=1) if H.shape[1] == 1 else H
+
+
+def class_index(scores):
+    """The index in ``classes_`` of each example's most probable class, from NumPy logits
+    ``scores``: (m,) for two classes (positive favours the second) or (m, c)."""
+    return (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+
+
 def _exp_poisson_deviance(K, Y, xp):
     """``H = exp(K)`` and ``L = Y log(Y / H) - Y + H`` (half the Poisson deviance), from ``K``.
 

@@ -25,7 +25,7 @@ from ..core.backend import (
     numpy_dtype,
     to_numpy,
 )
-from ..core.heads import HEADS, scaled_output
+from ..core.heads import HEADS, class_index, class_probabilities, scaled_output
 from ..core.network import Network
 from ._data import check_inputs
 from ._fitting import (  # noqa: F401  (the command line imports these from here)
@@ -225,9 +225,7 @@ class ClassifierTargets:
         For multilabel targets, each column is the probability of its label on its own.
         """
         H = self._network_outputs(X, logits=False)  # (m, n_L)
-        if H.shape[1] == 1:
-            return namespace(H).concat([1 - H, H], axis=1)
-        return H
+        return class_probabilities(H, namespace(H))  # (m, c)
 
     def predict_log_proba(self, X):
         P = self.predict_proba(X)
@@ -253,8 +251,7 @@ class ClassifierTargets:
         if self._is_multilabel():
             labels = (scores > 0).astype(int)
         else:
-            index = (scores > 0).astype(int) if scores.ndim == 1 else np.argmax(scores, axis=1)
-            labels = self.classes_[index]
+            labels = self.classes_[class_index(scores)]
         if is_numpy_like(X) or not np.issubdtype(labels.dtype, np.number):
             return labels
         return move(np.ascontiguousarray(labels), namespace(X), device(X))

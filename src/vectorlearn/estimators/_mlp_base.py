@@ -9,7 +9,6 @@ questions (which network, which weights to start from, which solver settings).
 
 from __future__ import annotations
 
-import math
 import numbers
 import warnings
 
@@ -38,39 +37,7 @@ class BaseMLP(NetworkEstimator):
     signature), whose body stores the arguments with :meth:`_keep_arguments`.
     """
 
-    _parameter_constraints = {
-        "hidden_layer_sizes": p.Constraint(
-            lambda v: isinstance(v, (tuple, list, numbers.Integral)) and not isinstance(v, bool),
-            "a tuple of positive integers (one per hidden layer; () for none)",
-        ),
-        "activation": p.one_of("relu", "leaky_relu", "tanh", "sigmoid", "logistic", "identity"),
-        "solver": p.one_of("adam", "sgd", "momentum", "gd", "lbfgs"),
-        "alpha": p.real(0),
-        "batch_size": p.integer(1) | p.one_of("auto", None),
-        "learning_rate": p.one_of("constant", "invscaling", "step", "exponential", "adaptive"),
-        "learning_rate_init": p.real(0, low_open=True),
-        "power_t": p.real(0),
-        "max_iter": p.integer(1),
-        "shuffle": p.boolean,
-        "random_state": p.random_state,
-        "tol": p.real(0),
-        "verbose": p.integer(0) | p.boolean,
-        "warm_start": p.boolean,
-        "momentum": p.real(0, 1),
-        "nesterovs_momentum": p.boolean,
-        "early_stopping": p.boolean,
-        "validation_fraction": p.real(0, 1, low_open=True, high_open=True),
-        "monitor": p.one_of("loss", "score"),
-        "beta_1": p.real(0, 1, high_open=True),
-        "beta_2": p.real(0, 1, high_open=True),
-        "epsilon": p.real(0, low_open=True),
-        "n_iter_no_change": p.integer(1)
-        | p.Constraint(lambda v: isinstance(v, float) and v == math.inf, "inf (never stop)"),
-        "max_fun": p.integer(1),
-        "dropout": p.real(0, 1, high_open=True),
-        "dtype": p.one_of("float32", "float64", None),
-        "device": p.one_of("cpu", "cuda", "auto"),
-    }
+    _parameter_constraints = p.MLP
 
     # ---- checks ------------------------------------------------------------------------------
     def _hidden_sizes(self) -> tuple[int, ...]:

@@ -102,22 +102,7 @@ class LogisticRegression(
     """
 
     _warm_start_checks_features = False  # warm_start with other features starts afresh
-    _parameter_constraints = {
-        "penalty": p.one_of("l2", None, "deprecated"),
-        "C": p.real(0, low_open=True),
-        "solver": p.one_of("lbfgs", "gd"),
-        "learning_rate": p.real(0, low_open=True) | p.one_of("auto"),
-        "max_iter": p.integer(0),
-        "tol": p.real(0),
-        "class_weight": p.class_weight,
-        "warm_start": p.boolean,
-        "verbose": p.integer(0),
-        "dtype": p.one_of(None, "float32", "float64"),
-        "device": p.one_of("cpu", "cuda", "auto"),
-        "fit_intercept": p.boolean,
-        "random_state": p.random_state,
-        "n_jobs": p.none | p.integer(),
-    }
+    _parameter_constraints = p.LOGISTIC_REGRESSION
 
     def __init__(
         self,

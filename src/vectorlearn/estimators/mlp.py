@@ -65,7 +65,7 @@ class MLPClassifier(ClassifierTargets, ClassifierMixin, BaseMLP):
 
     _multilabel_allowed = True
     _one_class_allowed = True
-    _parameter_constraints = {**BaseMLP._parameter_constraints, "class_weight": p.class_weight}
+    _parameter_constraints = p.MLP_CLASSIFIER
 
     def __init__(
         self,
@@ -211,11 +211,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         ``standardize_target=True``).
     """
 
-    _parameter_constraints = {
-        **BaseMLP._parameter_constraints,
-        "loss": p.one_of("squared_error", "poisson"),
-        "standardize_target": p.boolean,
-    }
+    _parameter_constraints = p.MLP_REGRESSOR
 
     def __init__(
         self,
