@@ -578,7 +578,7 @@ def test_predict_leaves_values_the_plain_model_does_not_take_to_the_pipeline(
 def _text(old, new):
     """An edit of the metadata's JSON text."""
 
-    def edit(meta):
+    def edit(meta, arrays):
         text = json.dumps(meta)
         assert old in text
         return json.loads(text.replace(old, new))
@@ -600,11 +600,26 @@ def _encoder_state(meta) -> dict:
 def _edit(change):
     """An edit made in place on the metadata."""
 
-    def edit(meta):
+    def edit(meta, arrays):
         change(meta)
         return meta
 
     return edit
+
+
+def _float_width(widths):
+    widths[0] = float(widths[0])  # the same number: scikit-learn cannot index with it
+
+
+def _keys_swapped(meta):
+    step = meta["pipeline"]["preprocessing"]
+    meta["pipeline"]["preprocessing"] = {"state": step["state"], "estimator": step["estimator"]}
+
+
+def _surrogate_category(meta, arrays):
+    key = _encoder_state(meta)["categories_"]["list"][0]["array"]
+    arrays[key] = np.array(["\ud800x", *arrays[key][1:].tolist()])  # pandas cannot look it up
+    return meta
 
 
 # Edits of a CLI model's metadata that the plain model declines: each is a file that
@@ -670,6 +685,24 @@ DECLINED_EDITS = {
             lambda meta: meta["estimator"]["params"].update(hidden_layer_sizes={"tuple": [8, 5]})
         ),
     ),
+    "a-width-as-a-float": (
+        "cancer",
+        _edit(lambda m: _float_width(_encoder_state(m)["_n_features_outs"]["list"])),
+    ),
+    "keys-in-another-order": ("cancer", _edit(_keys_swapped)),
+    "a-malformed-part": (
+        "cancer",
+        _edit(lambda m: _columns_state(m)["transformers"]["list"].append({"tuple": [{"b": 1}]})),
+    ),
+    "a-malformed-remainder": (
+        "cancer",
+        _edit(
+            lambda m: _columns_state(m)["transformers_"]["list"][-1]["tuple"].__setitem__(
+                2, {"b": 1}
+            )
+        ),
+    ),
+    "surrogate-category": ("cancer", _surrogate_category),
     "no-target-transform-scaler": (
         "diabetes",
         _edit(lambda meta: meta["target_transform"]["state"].pop("transformer")),
@@ -686,7 +719,7 @@ def test_the_plain_model_declines_any_other_file_and_the_pipeline_takes_it(
     name, change = DECLINED_EDITS[edit]
     file = trained[name].run / MODEL
     meta, arrays = read_archive(file, "vectorlearn-model", FORMAT_VERSION, "model")
-    write_archive(tmp_path / MODEL, change(meta), arrays)
+    write_archive(tmp_path / MODEL, change(meta, arrays), arrays)
     assert _plain_model.read(file) is not None
     assert _plain_model.read(tmp_path / MODEL) is None
     plain_run, pipeline_run = _both_ways(

@@ -95,7 +95,7 @@ def read(path) -> tuple[PlainModel, dict] | None:
         check = partial(_check_layout, path=path, layout=layout)  # check(meta, specs)
         meta, arrays = read_archive(path, FORMAT, FORMAT_VERSION, "model", check=check)
         return _model(meta, arrays, path, layout["params"]), meta["info"]
-    except (Declined, ValueError, TypeError, KeyError, IndexError, AttributeError):
+    except (Declined, ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
         return None
 
 

@@ -69,7 +69,7 @@ STEP_KEYS = {"steps", "transformers", "transformers_", "transformer", "transform
 
 def _state(node, name: str) -> dict:
     """The attributes of a stored step of class ``name``, with the parameters in ``STEPS``."""
-    if not (isinstance(node, dict) and node.keys() == {"estimator", "state"}):
+    if not (isinstance(node, dict) and list(node) == ["estimator", "state"]):  # decode's order
         raise Declined(name)
     state = node["state"]
     if node["estimator"] != name or name not in STEPS or not isinstance(state, dict):
@@ -87,7 +87,8 @@ def check_steps(node, arrays=None, path="") -> None:
     them, those not fitted too) is one of ``STEPS`` as the command line sets it, and only
     ``STEP_KEYS`` hold steps: the layout :func:`preprocessing` takes, and nothing else. Given
     the ``arrays``, every other value is also decoded as ``persist.load`` decodes it (and
-    refuses a malformed one), though prediction reads few of them."""
+    refuses a malformed one), though prediction reads few of them: the steps' own lists and
+    tuples too."""
     state = _state(node, node.get("estimator") if isinstance(node, dict) else None)
     if node["estimator"] == IMPUTER and state.get("strategy") not in ("median", "most_frequent"):
         raise Declined("imputer strategy")
@@ -101,10 +102,17 @@ def check_steps(node, arrays=None, path="") -> None:
                 stack.extend(item.values() if isinstance(item, dict) else item)
         if found and key not in STEP_KEYS:
             raise Declined(f"a step in {key}")
-        if arrays is not None and key not in STEP_KEYS:
-            decode(value, arrays, path)  # ValueError for what the loader refuses
+        if arrays is not None:  # ValueError for what the loader refuses
+            decode(_without_steps(value) if found else value, arrays, path)
         for step in found:
             check_steps(step, arrays, path)
+
+
+def _without_steps(value):
+    """``value`` with each step in it replaced by None (checked on its own)."""
+    if isinstance(value, dict):
+        return None if "estimator" in value else {k: _without_steps(v) for k, v in value.items()}
+    return [_without_steps(v) for v in value] if isinstance(value, list) else value
 
 
 def _items(node, tag: str = "list") -> list:
@@ -129,12 +137,17 @@ def floats(node, arrays, n: int) -> np.ndarray:
 
 def _texts(node, arrays) -> list[str]:
     """A stored array of text (an object array of ``str`` in scikit-learn's attributes)."""
-    if not (isinstance(node, dict) and node.keys() == {"array", "object"} and node["object"]):
+    if not (isinstance(node, dict) and list(node) == ["array", "object"] and node["object"]):
         raise Declined("texts")
     a = arrays[node["array"]]
     if a.dtype.kind != "U" or a.ndim != 1:
         raise Declined("texts")
-    return a.tolist()
+    texts = a.tolist()
+    try:
+        "".join(texts).encode("utf-8")  # pandas cannot look up text that UTF-8 cannot encode
+    except UnicodeEncodeError:
+        raise Declined("texts") from None
+    return texts
 
 
 def _imputer(node, strategy: str, dtype: str, columns: list[str], arrays) -> dict:
@@ -236,7 +249,8 @@ class Categorical:
             raise Declined("infrequent categories")
         if any(encoder.get(key, "absent") is not None for key in NO_DROP):
             raise Declined("dropped categories")
-        if encoder.get("_n_features_outs") != {"list": [len(c) for c in categories]}:
+        widths = {"list": [len(c) for c in categories]}  # as ints: scikit-learn indexes by them
+        if json.dumps(encoder.get("_n_features_outs")) != json.dumps(widths):
             raise Declined("encoded widths")  # scikit-learn lays the encoded columns out by them
         if not len(fill) == len(categories) == len(columns):
             raise Declined("categories")
