@@ -1,7 +1,7 @@
 """What one column of a table looks like: the tests :func:`vectorlearn.tabular.infer_roles`
 applies to each column (ids, group ids, dates, prose, free text, categories), the date parts that
-:func:`vectorlearn.tabular.feature_frame` computes from a date column, and the TF-IDF vectorizer
-of a text column."""
+:func:`vectorlearn.tabular.feature_frame` computes from a date column, and the settings of a
+text column's TF-IDF vectorizer (``TFIDF``; ``_preprocessor`` makes it)."""
 
 from __future__ import annotations
 

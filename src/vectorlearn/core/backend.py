@@ -49,8 +49,10 @@ def is_sparse(x) -> bool:
     """True for SciPy sparse matrices and arrays (CSR, CSC, COO, ...). None can exist before
     SciPy's sparse module is imported, which this one leaves to those who use it: SciPy took
     a quarter of a second of every ``vectorlearn predict``."""
+    if type(x) is np.ndarray:  # the common case, first: the core asks on every layer
+        return False
     sparse = sys.modules.get("scipy.sparse")
-    return type(x) is not np.ndarray and sparse is not None and sparse.issparse(x)
+    return sparse is not None and sparse.issparse(x)
 
 
 def device(x):
