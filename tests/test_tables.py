@@ -273,12 +273,16 @@ def test_ctrl_c_in_the_refit_saves_the_held_out_model_and_resume_refits():
 
     command = [
         sys.executable, "-m", "vectorlearn", "train", "--model", "mlp", "--hidden", "64,64",
-        "--batch-size", "16", "--epochs", "150", "--checkpoint-every", "50", "--out", "run",
+        "--batch-size", "4", "--epochs", "150", "--checkpoint-every", "10", "--out", "run",
     ]  # fmt: skip
+    # The held-out fit stops on its own after 35-55 epochs, and the refit runs as many: at batch
+    # 16 it could end before a Ctrl-C sent 0.3 s after its first line arrived (seen once in CI),
+    # so the refit's batches are smaller (about 0.5 s in all) and the Ctrl-C goes sooner; a
+    # checkpoint every 10 epochs is one the held-out fit surely wrote, for --resume.
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     for line in process.stderr:
         if line.startswith("refit"):  # the refit's first progress line
-            time.sleep(0.3)
+            time.sleep(0.05)
             process.send_signal(signal.SIGINT)
             break
     rest = process.stderr.read()
